@@ -1,0 +1,259 @@
+//! Transition ramps: the interpolation factor α of TRACK_FORMAT.md §7.3 and its curves.
+//!
+//! α is a function of the absolute sample index inside the step (never of a block
+//! position), so the output does not depend on the block size, and it is evaluated with
+//! the original's float64 formula (`t_i = i·D/N`), so it equals the original's α bit for
+//! bit once rounded to f32. Outside the ramp (before `initial_offset`, after the end) α is
+//! constant and no float work is done; callers may test [`Ramp::is_settled`].
+
+use crate::math;
+
+/// Maximum number of points in a piecewise-linear curve table (spec §7.3: 2..16).
+pub const MAX_TABLE_POINTS: usize = 16;
+
+/// The shape applied to the clipped α.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Curve {
+    /// `α`.
+    Linear,
+    /// `1 - (1 - α)²`: fast start, slow end.
+    Logarithmic,
+    /// `α²`: slow start, fast end.
+    Exponential,
+    /// `0.5 - 0.5·cos(πα)` (`"sine"`, `"ease_in_out"`).
+    EaseInOut,
+    /// `sin(απ/2)` (`"sin_quarter"`, and the README's expression `np.sin(alpha * np.pi / 2)`).
+    SinQuarter,
+    /// `α²(3 - 2α)`.
+    Smoothstep,
+    /// `α^K` (`"pow:K"`), K > 0.
+    Pow(f64),
+    /// Piecewise-linear table of `(α_in, α_out)` points, monotone in α_in, 2..16 points.
+    Table(CurveTable),
+}
+
+/// A piecewise-linear curve (fixed capacity, no allocation).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CurveTable {
+    /// Points `(α_in, α_out)`; only the first `len` are used.
+    pub points: [(f64, f64); MAX_TABLE_POINTS],
+    /// Number of points in use (2..=16).
+    pub len: usize,
+}
+
+impl CurveTable {
+    fn eval(&self, a: f64) -> f64 {
+        let pts = &self.points[..self.len.clamp(1, MAX_TABLE_POINTS)];
+        if a <= pts[0].0 {
+            return pts[0].1;
+        }
+        for w in pts.windows(2) {
+            let (x0, y0) = w[0];
+            let (x1, y1) = w[1];
+            if a <= x1 {
+                if x1 <= x0 {
+                    return y1;
+                }
+                return y0 + (y1 - y0) * (a - x0) / (x1 - x0);
+            }
+        }
+        pts[pts.len() - 1].1
+    }
+}
+
+impl Curve {
+    /// Applies the curve to a clipped α ∈ [0, 1].
+    #[inline]
+    pub fn apply(&self, a: f64) -> f64 {
+        match *self {
+            Curve::Linear => a,
+            Curve::Logarithmic => 1.0 - (1.0 - a) * (1.0 - a),
+            Curve::Exponential => a * a,
+            Curve::EaseInOut => 0.5 - 0.5 * math::cos(math::PI * a),
+            Curve::SinQuarter => math::sin(a * math::PI / 2.0),
+            Curve::Smoothstep => a * a * (3.0 - 2.0 * a),
+            Curve::Pow(k) => math::pow(a, k),
+            Curve::Table(ref t) => t.eval(a),
+        }
+    }
+}
+
+/// The timing of a transition inside a step (TRACK_FORMAT.md §7.2–7.3).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Ramp {
+    /// Seconds per sample inside the step: `D/N`.
+    step: f64,
+    start: f64,
+    inv_span: f64,
+    /// `span <= 0`: a jump at `start` (if `start < D`).
+    jump: bool,
+    jump_active: bool,
+    /// First sample index whose raw α is > 0 (jump: == 1).
+    first_moving: u64,
+    /// First sample index whose raw α is 1 (u64::MAX if never).
+    first_done: u64,
+    curve: Curve,
+    /// `curve(0)` and `curve(1)`, cached for the settled regions.
+    at0: f64,
+    at1: f64,
+}
+
+impl Ramp {
+    /// The ramp of a step of `duration_s` seconds and `n` samples with the voice's
+    /// `initial_offset`, `transition_duration` (None = to the end of the step) and curve.
+    pub fn new(duration_s: f64, n: u64, initial_offset: f64, transition_duration: Option<f64>, curve: Curve) -> Self {
+        let d = duration_s;
+        let step = if n > 0 { d / n as f64 } else { 0.0 };
+        let io = initial_offset.max(0.0);
+        let td = match transition_duration {
+            None => d - io,
+            Some(td) => td,
+        }
+        .max(0.0);
+        let start = io.min(d);
+        let span = td.min((d - start).max(0.0));
+        let mut r = Ramp {
+            step,
+            start,
+            inv_span: if span > 0.0 { 1.0 / span } else { 0.0 },
+            jump: span <= 0.0,
+            jump_active: start < d,
+            first_moving: 0,
+            first_done: u64::MAX,
+            curve,
+            at0: curve.apply(0.0),
+            at1: curve.apply(1.0),
+        };
+        // Both thresholds by binary search on the exact per-sample formula (monotone in i).
+        r.first_moving = r.search(n, |x| x > 0.0);
+        r.first_done = r.search(n, |x| x >= 1.0);
+        if r.first_done >= n {
+            r.first_done = u64::MAX;
+        }
+        r
+    }
+
+    /// A ramp that is at its end value from the first sample (a static voice).
+    pub fn settled() -> Self {
+        Ramp {
+            step: 0.0,
+            start: 0.0,
+            inv_span: 0.0,
+            jump: true,
+            jump_active: true,
+            first_moving: 0,
+            first_done: 0,
+            curve: Curve::Linear,
+            at0: 0.0,
+            at1: 1.0,
+        }
+    }
+
+    fn search(&self, n: u64, pred: impl Fn(f64) -> bool) -> u64 {
+        // smallest i in [0, n] with pred(raw(i)); n if none
+        let (mut lo, mut hi) = (0u64, n);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if pred(self.raw(mid)) {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        lo
+    }
+
+    /// Raw (pre-curve) α at sample `i`, the original's formula.
+    #[inline]
+    pub fn raw(&self, i: u64) -> f64 {
+        let t = i as f64 * self.step;
+        if self.jump {
+            if self.jump_active && t >= self.start {
+                1.0
+            } else {
+                0.0
+            }
+        } else {
+            ((t - self.start) * self.inv_span).clamp(0.0, 1.0)
+        }
+    }
+
+    /// α after the curve at sample `i`.
+    #[inline]
+    pub fn alpha(&self, i: u64) -> f64 {
+        if i < self.first_moving {
+            self.at0
+        } else if i >= self.first_done {
+            self.at1
+        } else {
+            self.curve.apply(self.raw(i))
+        }
+    }
+
+    /// True when α is constant from sample `i` on (the transition has finished).
+    #[inline]
+    pub fn is_settled(&self, i: u64) -> bool {
+        i >= self.first_done
+    }
+
+    /// True when α is constant on `[i, i + len)`.
+    #[inline]
+    pub fn is_constant_over(&self, i: u64, len: u64) -> bool {
+        i >= self.first_done || i.saturating_add(len) <= self.first_moving
+    }
+}
+
+/// Linear interpolation `start + (end - start)·α` (f64).
+#[inline]
+pub fn lerp(start: f64, end: f64, alpha: f64) -> f64 {
+    start + (end - start) * alpha
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn window_and_curves() {
+        // 1 s at 100 Hz, ramp from 0.2 s over 0.5 s
+        let r = Ramp::new(1.0, 100, 0.2, Some(0.5), Curve::Linear);
+        assert_eq!(r.alpha(0), 0.0);
+        assert_eq!(r.alpha(20), 0.0);
+        assert!((r.alpha(45) - 0.5).abs() < 1e-12);
+        assert_eq!(r.alpha(70), 1.0);
+        assert_eq!(r.alpha(99), 1.0);
+        assert!(r.is_settled(70) && !r.is_settled(69));
+        let l = Ramp::new(1.0, 100, 0.2, Some(0.5), Curve::Logarithmic);
+        assert!((l.alpha(45) - 0.75).abs() < 1e-12);
+        let e = Ramp::new(1.0, 100, 0.2, Some(0.5), Curve::Exponential);
+        assert!((e.alpha(45) - 0.25).abs() < 1e-12);
+    }
+
+    #[test]
+    fn zero_duration_is_a_jump() {
+        let r = Ramp::new(1.0, 100, 0.3, Some(0.0), Curve::Linear);
+        assert_eq!(r.alpha(29), 0.0);
+        assert_eq!(r.alpha(30), 1.0);
+        // offset past the end: never jumps
+        let never = Ramp::new(1.0, 100, 2.0, Some(0.0), Curve::Linear);
+        assert_eq!(never.alpha(99), 0.0);
+    }
+
+    #[test]
+    fn whole_step_by_default() {
+        let r = Ramp::new(1.0, 100, 0.0, None, Curve::Linear);
+        assert_eq!(r.alpha(0), 0.0);
+        assert!((r.alpha(50) - 0.5).abs() < 1e-12);
+        assert!(r.alpha(99) < 1.0);
+    }
+
+    #[test]
+    fn table_curve() {
+        let mut pts = [(0.0, 0.0); MAX_TABLE_POINTS];
+        pts[1] = (0.5, 0.8);
+        pts[2] = (1.0, 1.0);
+        let c = Curve::Table(CurveTable { points: pts, len: 3 });
+        assert!((c.apply(0.25) - 0.4).abs() < 1e-12);
+        assert!((c.apply(0.75) - 0.9).abs() < 1e-12);
+    }
+}
