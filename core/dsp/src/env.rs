@@ -69,13 +69,31 @@ impl Envelope {
     pub fn linear_fade(fade_s: f64, start: f64, end: f64, sr: f64, n: u64, fade: FadeType) -> Self {
         let f = math::floor(fade_s * sr);
         let f = if f <= 0.0 { 0 } else { (f as u64).min(n) };
-        Envelope::LinearFade { f, start, end, n, fade }
+        Envelope::LinearFade {
+            f,
+            start,
+            end,
+            n,
+            fade,
+        }
     }
 
     /// `adsr(attack, decay, sustain_level, release)` over a voice of `duration_s` / `n`.
-    pub fn adsr(attack: f64, decay: f64, sustain: f64, release: f64, duration_s: f64, sr: f64, n: u64) -> Self {
+    pub fn adsr(
+        attack: f64,
+        decay: f64,
+        sustain: f64,
+        release: f64,
+        duration_s: f64,
+        sr: f64,
+        n: u64,
+    ) -> Self {
         let sr2 = effective_rate(duration_s, n, sr);
-        let (mut a, mut d, mut r) = (samples(attack, sr2), samples(decay, sr2), samples(release, sr2));
+        let (mut a, mut d, mut r) = (
+            samples(attack, sr2),
+            samples(decay, sr2),
+            samples(release, sr2),
+        );
         let total = a + d + r;
         if total > n {
             a = math::floor(a as f64 * n as f64 / total as f64) as u64;
@@ -83,7 +101,13 @@ impl Envelope {
             r = n.saturating_sub(a + d);
         }
         let s_len = n.saturating_sub(a + d + r);
-        Envelope::Adsr { a, d, s_len, r, level: sustain.clamp(0.0, 1.0) }
+        Envelope::Adsr {
+            a,
+            d,
+            s_len,
+            r,
+            level: sustain.clamp(0.0, 1.0),
+        }
     }
 
     /// `linen(attack, release)`: attack to 1, hold, release to 0.
@@ -95,7 +119,13 @@ impl Envelope {
             r = n - a;
         }
         let s_len = n.saturating_sub(a + r);
-        Envelope::Adsr { a, d: 0, s_len, r, level: 1.0 }
+        Envelope::Adsr {
+            a,
+            d: 0,
+            s_len,
+            r,
+            level: 1.0,
+        }
     }
 
     /// True when the gain is 1.0 everywhere.
@@ -107,7 +137,13 @@ impl Envelope {
     pub fn gain64(&self, i: u64) -> f64 {
         match *self {
             Envelope::Flat => 1.0,
-            Envelope::LinearFade { f, start, end, n, fade } => {
+            Envelope::LinearFade {
+                f,
+                start,
+                end,
+                n,
+                fade,
+            } => {
                 if f == 0 {
                     return end;
                 }
@@ -129,7 +165,13 @@ impl Envelope {
                     }
                 }
             }
-            Envelope::Adsr { a, d, s_len, r, level } => {
+            Envelope::Adsr {
+                a,
+                d,
+                s_len,
+                r,
+                level,
+            } => {
                 if i < a {
                     return linspace_at(0.0, 1.0, a, false, i);
                 }
@@ -183,7 +225,10 @@ impl ClickGuard {
     /// The guard for a voice of `n` samples at `sr`.
     pub fn new(sr: f64, n: u64) -> Self {
         let l = (math::floor(0.01 * sr) as u64).min(n);
-        Self { l: if l > 1 { l } else { 0 }, n }
+        Self {
+            l: if l > 1 { l } else { 0 },
+            n,
+        }
     }
 
     /// A guard that does nothing.

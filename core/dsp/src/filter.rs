@@ -236,6 +236,11 @@ impl<const CAP: usize> ZeroPhase<CAP> {
         }
     }
 
+    /// An unused filter (placeholder for a pool slot); renders silence.
+    pub fn idle() -> Self {
+        Self::new(Sos::default(), 0, 0)
+    }
+
     /// The look-ahead in frames actually used.
     pub fn lookahead(&self) -> usize {
         self.look
@@ -300,7 +305,11 @@ impl<const CAP: usize> ZeroPhase<CAP> {
                 let i = j - p; // raw index
                 if i < self.raw_pulled {
                     // Already pulled (the head frames): replay from the head/tail stores.
-                    let x = if (i as usize) <= self.pad { self.head[i as usize] } else { self.raw_from_tail(i) };
+                    let x = if (i as usize) <= self.pad {
+                        self.head[i as usize]
+                    } else {
+                        self.raw_from_tail(i)
+                    };
                     self.forward_one(x);
                 } else {
                     let want = ((upto - j).min(self.n - i) as usize).min(PULL);
@@ -327,13 +336,19 @@ impl<const CAP: usize> ZeroPhase<CAP> {
         let keep_end = (base + self.chunk as u64).min(end);
         let cap = CAP as u64;
         let y_last = self.ybuf[((end - 1) % cap) as usize];
-        let mut st = [self.sos.steady_state(y_last[0]), self.sos.steady_state(y_last[1])];
+        let mut st = [
+            self.sos.steady_state(y_last[0]),
+            self.sos.steady_state(y_last[1]),
+        ];
         let mut j = end;
         while j > base {
             j -= 1;
             let slot = (j % cap) as usize;
             let y = self.ybuf[slot];
-            let z = [self.sos.tick(&mut st[0], y[0]), self.sos.tick(&mut st[1], y[1])];
+            let z = [
+                self.sos.tick(&mut st[0], y[0]),
+                self.sos.tick(&mut st[1], y[1]),
+            ];
             if j < keep_end {
                 self.ybuf[slot] = z;
             }

@@ -17,6 +17,7 @@
 
 pub mod crossfade;
 pub mod env;
+pub mod fft;
 pub mod filter;
 pub mod frame;
 pub mod hash;

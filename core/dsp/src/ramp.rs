@@ -12,6 +12,9 @@ use crate::math;
 pub const MAX_TABLE_POINTS: usize = 16;
 
 /// The shape applied to the clipped α.
+// The table variant is 132 bytes; curves are stored once per transition voice, never in
+// the per-sample path, and a no_std core cannot box it.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Curve {
     /// `α`.
@@ -36,7 +39,7 @@ pub enum Curve {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct CurveTable {
     /// Points `(α_in, α_out)`; only the first `len` are used.
-    pub points: [(f64, f64); MAX_TABLE_POINTS],
+    pub points: [(f32, f32); MAX_TABLE_POINTS],
     /// Number of points in use (2..=16).
     pub len: usize,
 }
@@ -44,12 +47,12 @@ pub struct CurveTable {
 impl CurveTable {
     fn eval(&self, a: f64) -> f64 {
         let pts = &self.points[..self.len.clamp(1, MAX_TABLE_POINTS)];
-        if a <= pts[0].0 {
-            return pts[0].1;
+        if a <= pts[0].0 as f64 {
+            return pts[0].1 as f64;
         }
         for w in pts.windows(2) {
-            let (x0, y0) = w[0];
-            let (x1, y1) = w[1];
+            let (x0, y0) = (w[0].0 as f64, w[0].1 as f64);
+            let (x1, y1) = (w[1].0 as f64, w[1].1 as f64);
             if a <= x1 {
                 if x1 <= x0 {
                     return y1;
@@ -57,7 +60,7 @@ impl CurveTable {
                 return y0 + (y1 - y0) * (a - x0) / (x1 - x0);
             }
         }
-        pts[pts.len() - 1].1
+        pts[pts.len() - 1].1 as f64
     }
 }
 
@@ -101,7 +104,13 @@ pub struct Ramp {
 impl Ramp {
     /// The ramp of a step of `duration_s` seconds and `n` samples with the voice's
     /// `initial_offset`, `transition_duration` (None = to the end of the step) and curve.
-    pub fn new(duration_s: f64, n: u64, initial_offset: f64, transition_duration: Option<f64>, curve: Curve) -> Self {
+    pub fn new(
+        duration_s: f64,
+        n: u64,
+        initial_offset: f64,
+        transition_duration: Option<f64>,
+        curve: Curve,
+    ) -> Self {
         let d = duration_s;
         let step = if n > 0 { d / n as f64 } else { 0.0 };
         let io = initial_offset.max(0.0);
@@ -190,6 +199,25 @@ impl Ramp {
         }
     }
 
+    /// α at the end of the ramp (`curve(1)`, or 0 for a jump that never happens).
+    pub fn final_alpha(&self) -> f64 {
+        if self.jump && !self.jump_active {
+            self.at0
+        } else {
+            self.at1
+        }
+    }
+
+    /// First sample whose α differs from `α(0)` (`n` if none).
+    pub fn first_moving(&self) -> u64 {
+        self.first_moving
+    }
+
+    /// First sample from which α stays at its final value (`u64::MAX` if never in the step).
+    pub fn first_done(&self) -> u64 {
+        self.first_done
+    }
+
     /// True when α is constant from sample `i` on (the transition has finished).
     #[inline]
     pub fn is_settled(&self, i: u64) -> bool {
@@ -252,7 +280,10 @@ mod tests {
         let mut pts = [(0.0, 0.0); MAX_TABLE_POINTS];
         pts[1] = (0.5, 0.8);
         pts[2] = (1.0, 1.0);
-        let c = Curve::Table(CurveTable { points: pts, len: 3 });
+        let c = Curve::Table(CurveTable {
+            points: pts,
+            len: 3,
+        });
         assert!((c.apply(0.25) - 0.4).abs() < 1e-12);
         assert!((c.apply(0.75) - 0.9).abs() < 1e-12);
     }

@@ -1,0 +1,950 @@
+//! The renderer: timeline, voice pool, step mixing and the output stage.
+//!
+//! Two output modes (TRACK_FORMAT.md §8):
+//!
+//! * [`Mode::Compatible`] (offline) reproduces the original chain: voices of a step are
+//!   summed in f32, a step whose peak exceeds 1.0 is divided by its peak, steps are placed
+//!   and crossfaded (with the original's phase alignment of the incoming segment), and the
+//!   whole track is scaled so its peak equals `target_level`. The step peaks, alignment
+//!   lags and the global peak are measured by [`Engine::new`] with analysis passes
+//!   (rendering, never storing), so memory stays constant whatever the track length.
+//! * [`Mode::Streaming`] (real time, firmware): each step gets a fixed gain from an
+//!   analytic bound of its voices (`min(1, 1/Σ|amp|)`), the output is scaled by
+//!   `target_level` and the live master gain, and a smooth, look-ahead-free peak limiter
+//!   guarantees the ceiling. No block-wise rescaling (the earlier port's gain jumps).
+//!
+//! Every per-sample quantity is a function of the absolute sample index, so the output does
+//! not depend on how the caller slices its buffers: rendering with blocks of 1, 7, 64 or
+//! 4096 frames gives the same bits.
+
+use crate::model::{TrackRef, VoiceSpec, MAX_VOICES_PER_STEP};
+use crate::timeline::{Placement, Timeline, TimelineError, MAX_PLACEMENTS};
+use crate::voices::{FilterSlot, StepClock, VoiceSlot, ZERO_PHASE_CAP};
+use entrain_dsp::fft::{fft, Complex};
+use entrain_dsp::math;
+use entrain_dsp::Frame;
+use heapless::Vec;
+
+/// Internal processing block (frames). Output never depends on it.
+pub const BLOCK: usize = 64;
+/// Maximum number of steps sounding at once (a step and its crossfade partners).
+pub const MAX_ACTIVE: usize = 4;
+/// Maximum number of phase-aligned crossfade heads held at once.
+pub const MAX_ALIGNED_HEADS: usize = 2;
+
+/// Where a track comes from: anything that can lend a [`TrackRef`] (a reference to a
+/// `Track`, a `Box`, an `Arc`, …).
+pub trait TrackSource {
+    /// The borrowed track.
+    fn track(&self) -> TrackRef<'_>;
+}
+
+impl<D, const S: usize, const V: usize> TrackSource for D
+where
+    D: core::ops::Deref<Target = crate::model::Track<S, V>>,
+{
+    fn track(&self) -> TrackRef<'_> {
+        self.deref().view()
+    }
+}
+
+/// Mutable working memory lent to the engine.
+#[derive(Debug)]
+pub struct Parts<'a> {
+    /// The voice pool.
+    pub voices: &'a mut [VoiceSlot],
+    /// Zero-phase filter slots.
+    pub filters: &'a mut [FilterSlot],
+    /// Frames for phase alignment (compatible mode); may be empty.
+    pub align: &'a mut [Frame],
+    /// Complex scratch for the alignment correlation; may be empty.
+    pub fft: &'a mut [Complex],
+}
+
+/// Storage for the engine's pools (fixed arrays on a microcontroller, vectors on a host).
+pub trait Memory {
+    /// Borrows all parts at once.
+    fn parts(&mut self) -> Parts<'_>;
+}
+
+/// Fixed-size memory: `V` voice slots and `F` zero-phase filter slots, no alignment
+/// scratch (compatible mode then renders without phase alignment).
+#[derive(Debug)]
+pub struct ArrayMemory<const V: usize, const F: usize> {
+    voices: [VoiceSlot; V],
+    filters: [FilterSlot; F],
+}
+
+impl<const V: usize, const F: usize> ArrayMemory<V, F> {
+    /// Empty pools.
+    pub fn new() -> Self {
+        Self {
+            voices: core::array::from_fn(|_| VoiceSlot::default()),
+            filters: core::array::from_fn(|_| FilterSlot::idle()),
+        }
+    }
+}
+
+impl<const V: usize, const F: usize> Default for ArrayMemory<V, F> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const V: usize, const F: usize> Memory for ArrayMemory<V, F> {
+    fn parts(&mut self) -> Parts<'_> {
+        Parts {
+            voices: &mut self.voices,
+            filters: &mut self.filters,
+            align: &mut [],
+            fft: &mut [],
+        }
+    }
+}
+
+/// Output mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// The original's offline chain (per-step and global peak normalisation).
+    #[default]
+    Compatible,
+    /// Fixed headroom and a smooth limiter (real time).
+    Streaming,
+}
+
+/// Engine configuration.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Config {
+    /// Output mode.
+    pub mode: Mode,
+    /// Output peak level (compatible: the track's peak is scaled to it; streaming: the
+    /// gain applied after per-step headroom). The original's default is 0.25.
+    pub target_level: f32,
+    /// Phase-align crossfades (compatible mode; needs alignment scratch).
+    pub phase_align: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            mode: Mode::Compatible,
+            target_level: 0.25,
+            phase_align: true,
+        }
+    }
+}
+
+/// Why an engine could not be built. Rendering itself never fails.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// The timeline could not be built.
+    Timeline(TimelineError),
+    /// More voices sound at once than the pool holds.
+    VoicePool {
+        /// Index of a step at the worst moment.
+        step: usize,
+        /// Voices needed at once.
+        needed: usize,
+        /// Pool size.
+        available: usize,
+    },
+    /// More harmonic-suppression filters sound at once than there are filter slots.
+    FilterSlots {
+        /// Index of a step at the worst moment.
+        step: usize,
+        /// Filters needed at once.
+        needed: usize,
+        /// Slots available.
+        available: usize,
+    },
+    /// More steps overlap at one instant than [`MAX_ACTIVE`].
+    TooManyOverlapping {
+        /// Index of a step at the worst moment.
+        step: usize,
+    },
+    /// A step has more voices than [`MAX_VOICES_PER_STEP`].
+    TooManyVoices {
+        /// Step index.
+        step: usize,
+        /// Its voices.
+        voices: usize,
+    },
+    /// Phase alignment was requested but the alignment scratch is too small.
+    AlignScratch {
+        /// Frames needed.
+        frames: usize,
+        /// Complex values needed.
+        fft: usize,
+    },
+}
+
+/// Scratch sizes a host should allocate for a track (see [`Engine::requirements`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Requirements {
+    /// Voice slots.
+    pub voices: usize,
+    /// Zero-phase filter slots.
+    pub filters: usize,
+    /// Alignment frames (compatible mode with phase alignment).
+    pub align_frames: usize,
+    /// Alignment FFT complex values.
+    pub fft: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum StepGain {
+    Unity,
+    /// Compatible mode: divide by the step's peak (the original's `step /= peak`).
+    Divide(f32),
+    /// Streaming mode: multiply by the headroom gain.
+    Multiply(f32),
+}
+
+#[derive(Clone, Debug)]
+struct Active {
+    placement: usize,
+    /// Pool slots of this step's voices, in voice order.
+    slots: Vec<u16, MAX_VOICES_PER_STEP>,
+    /// Head slot (0..MAX_ALIGNED_HEADS) of this step's rotated head in the alignment scratch.
+    head: Option<usize>,
+}
+
+/// A streaming peak limiter: instant attack (the gain drops exactly enough that the
+/// frame meets the ceiling), exponential release. Never exceeds the ceiling; never
+/// looks ahead; a no-op while the signal stays below the ceiling.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Limiter {
+    ceiling: f32,
+    release: f32,
+    gain: f32,
+}
+
+impl Limiter {
+    /// A limiter with `ceiling` (linear) and a release time constant of `release_s` at `sr`.
+    pub fn new(ceiling: f32, release_s: f32, sr: f32) -> Self {
+        Self {
+            ceiling,
+            release: math::expf(-1.0 / (release_s * sr)),
+            gain: 1.0,
+        }
+    }
+
+    /// Back to unity gain.
+    pub fn reset(&mut self) {
+        self.gain = 1.0;
+    }
+
+    /// One frame through the limiter.
+    #[inline]
+    pub fn tick(&mut self, f: Frame) -> Frame {
+        // Release toward unity first, then clamp so this frame meets the ceiling.
+        self.gain = 1.0 - (1.0 - self.gain) * self.release;
+        let peak = math::fabsf(f[0]).max(math::fabsf(f[1]));
+        if peak * self.gain > self.ceiling {
+            self.gain = self.ceiling / peak;
+        }
+        let o = [f[0] * self.gain, f[1] * self.gain];
+        // Division rounding may leave one ulp above the ceiling: clamp.
+        [
+            o[0].clamp(-self.ceiling, self.ceiling),
+            o[1].clamp(-self.ceiling, self.ceiling),
+        ]
+    }
+}
+
+/// Streaming limiter ceiling: -0.2 dBFS.
+pub const LIMITER_CEILING: f32 = 0.977;
+/// Streaming limiter release time constant.
+pub const LIMITER_RELEASE_S: f32 = 0.25;
+
+/// The renderer of one track.
+pub struct Engine<T: TrackSource, M: Memory> {
+    track: T,
+    mem: M,
+    cfg: Config,
+    sr: u32,
+    tl: Timeline,
+    gains: [StepGain; MAX_PLACEMENTS],
+    lags: [u64; MAX_PLACEMENTS],
+    out_gain: f32,
+    master: f32,
+    limiter: Limiter,
+    pos: u64,
+    active: Vec<Active, MAX_ACTIVE>,
+    /// Placements with index ≥ mask are ignored (alignment analysis).
+    mask: usize,
+    next_event: u64,
+    /// Largest crossfade window, frames.
+    max_x: usize,
+    align_on: bool,
+}
+
+impl<T: TrackSource, M: Memory> core::fmt::Debug for Engine<T, M> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Engine")
+            .field("sr", &self.sr)
+            .field("total", &self.tl.total)
+            .field("pos", &self.pos)
+            .field("mode", &self.cfg.mode)
+            .finish()
+    }
+}
+
+fn step_voices<'a>(tr: &TrackRef<'a>, p: &Placement) -> &'a [VoiceSpec] {
+    tr.step_voices(p.step as usize)
+}
+
+impl<T: TrackSource, M: Memory> Engine<T, M> {
+    /// What a track needs from [`Memory`] under `cfg`.
+    pub fn requirements(track: &TrackRef<'_>, cfg: &Config) -> Result<Requirements, BuildError> {
+        let tl = Timeline::new(track).map_err(BuildError::Timeline)?;
+        let (voices, filters, _) = peak_concurrency(track, &tl)?;
+        let mut req = Requirements {
+            voices,
+            filters,
+            align_frames: 0,
+            fft: 0,
+        };
+        if cfg.mode == Mode::Compatible && cfg.phase_align {
+            let x = tl
+                .placements
+                .iter()
+                .map(|p| p.xfade as usize)
+                .max()
+                .unwrap_or(0);
+            if x > 1 {
+                req.align_frames = (2 + MAX_ALIGNED_HEADS) * x;
+                req.fft = 2 * (2 * x).next_power_of_two();
+            }
+        }
+        Ok(req)
+    }
+
+    /// Builds the engine. In [`Mode::Compatible`] this runs the analysis passes (step
+    /// peaks, alignment lags, global peak), which take about three times as long as the
+    /// render itself but keep memory constant.
+    pub fn new(track: T, mem: M, cfg: Config) -> Result<Self, BuildError> {
+        Self::with_progress(track, mem, cfg, &mut |_| {})
+    }
+
+    /// [`Engine::new`] with a progress callback (fraction 0..1 of the analysis).
+    pub fn with_progress(
+        track: T,
+        mut mem: M,
+        cfg: Config,
+        progress: &mut dyn FnMut(f32),
+    ) -> Result<Self, BuildError> {
+        let tr = track.track();
+        let sr = tr.sample_rate;
+        let tl = Timeline::new(&tr).map_err(BuildError::Timeline)?;
+        for (i, _) in tr.steps.iter().enumerate() {
+            let n = tr.step_voices(i).len();
+            if n > MAX_VOICES_PER_STEP {
+                return Err(BuildError::TooManyVoices { step: i, voices: n });
+            }
+        }
+        let (need_v, need_f, worst) = peak_concurrency(&tr, &tl)?;
+        {
+            let parts = mem.parts();
+            if need_v > parts.voices.len() {
+                return Err(BuildError::VoicePool {
+                    step: worst,
+                    needed: need_v,
+                    available: parts.voices.len(),
+                });
+            }
+            if need_f > parts.filters.len() {
+                return Err(BuildError::FilterSlots {
+                    step: worst,
+                    needed: need_f,
+                    available: parts.filters.len(),
+                });
+            }
+        }
+        let max_x = tl
+            .placements
+            .iter()
+            .map(|p| p.xfade as usize)
+            .max()
+            .unwrap_or(0);
+        let align_on = cfg.mode == Mode::Compatible && cfg.phase_align && max_x > 1;
+        if align_on {
+            let parts = mem.parts();
+            let frames = (2 + MAX_ALIGNED_HEADS) * max_x;
+            let fftn = 2 * (2 * max_x).next_power_of_two();
+            if parts.align.len() < frames || parts.fft.len() < fftn {
+                return Err(BuildError::AlignScratch { frames, fft: fftn });
+            }
+        }
+        let mut e = Self {
+            track,
+            mem,
+            cfg,
+            sr,
+            tl,
+            gains: [StepGain::Unity; MAX_PLACEMENTS],
+            lags: [0; MAX_PLACEMENTS],
+            out_gain: cfg.target_level,
+            master: 1.0,
+            limiter: Limiter::new(LIMITER_CEILING, LIMITER_RELEASE_S, sr as f32),
+            pos: 0,
+            active: Vec::new(),
+            mask: usize::MAX,
+            next_event: 0,
+            max_x,
+            align_on: false,
+        };
+        match cfg.mode {
+            Mode::Streaming => {
+                let tr = e.track.track();
+                for (k, p) in e.tl.placements.iter().enumerate() {
+                    let bound: f64 = step_voices(&tr, p)
+                        .iter()
+                        .map(crate::voices::Voice::peak_bound)
+                        .sum();
+                    e.gains[k] = if bound > 1.0 {
+                        StepGain::Multiply((1.0 / bound) as f32)
+                    } else {
+                        StepGain::Unity
+                    };
+                }
+            }
+            Mode::Compatible => {
+                e.analyze(progress, align_on);
+            }
+        }
+        e.seek(0);
+        Ok(e)
+    }
+
+    /// Output sample rate, Hz.
+    pub fn sample_rate(&self) -> u32 {
+        self.sr
+    }
+
+    /// Total frames of the track.
+    pub fn total_frames(&self) -> u64 {
+        self.tl.total
+    }
+
+    /// Current position, frames.
+    pub fn position(&self) -> u64 {
+        self.pos
+    }
+
+    /// The placed steps.
+    pub fn timeline(&self) -> &Timeline {
+        &self.tl
+    }
+
+    /// The step sounding last in file order at the current position.
+    pub fn current_step(&self) -> Option<usize> {
+        self.tl
+            .current(self.pos)
+            .map(|k| self.tl.placements[k].step as usize)
+    }
+
+    /// The output gain applied after mixing (compatible: `target / peak`).
+    pub fn output_gain(&self) -> f32 {
+        self.out_gain
+    }
+
+    /// Sets the live master gain (clamped to 0..1).
+    pub fn set_master_gain(&mut self, g: f32) {
+        self.master = if g.is_nan() { 0.0 } else { g.clamp(0.0, 1.0) };
+    }
+
+    /// Moves to frame `t` without rendering what precedes it.
+    pub fn seek(&mut self, t: u64) {
+        self.active.clear();
+        self.pos = t.min(self.tl.total);
+        self.next_event = self.pos;
+        self.limiter.reset();
+    }
+
+    /// Renders the next `out.len()` frames. Returns the number of frames of track
+    /// written; frames past the end are zero.
+    pub fn render(&mut self, out: &mut [Frame]) -> usize {
+        let mut done = 0;
+        while done < out.len() && self.pos < self.tl.total {
+            if self.pos >= self.next_event {
+                self.update_active();
+            }
+            let m = (out.len() - done)
+                .min(BLOCK)
+                .min((self.next_event - self.pos) as usize)
+                .min((self.tl.total - self.pos) as usize);
+            let m = m.max(1);
+            self.mix_block(&mut out[done..done + m]);
+            self.pos += m as u64;
+            done += m;
+        }
+        for f in out[done..].iter_mut() {
+            *f = [0.0, 0.0];
+        }
+        done
+    }
+
+    // ---- internals ---------------------------------------------------------------
+
+    fn update_active(&mut self) {
+        let t = self.pos;
+        // Drop finished steps.
+        let tl = &self.tl;
+        self.active.retain(|a| tl.placements[a.placement].end() > t);
+        // Start steps that cover t (file order is kept by sorting on placement index).
+        let count = self.tl.placements.len().min(self.mask);
+        for k in 0..count {
+            let p = self.tl.placements[k];
+            if p.start <= t && t < p.end() && !self.active.iter().any(|a| a.placement == k) {
+                self.activate(k, t - p.start);
+            }
+        }
+        // Next event: the nearest start or end after t.
+        let mut next = self.tl.total;
+        for p in self.tl.placements.iter().take(count) {
+            if p.start > t {
+                next = next.min(p.start);
+            } else if p.end() > t {
+                next = next.min(p.end());
+                // Phase-aligned heads end with the crossfade window.
+                if p.start + p.xfade > t {
+                    next = next.min(p.start + p.xfade);
+                }
+            }
+        }
+        self.next_event = next.max(t + 1);
+    }
+
+    fn activate(&mut self, k: usize, local: u64) {
+        let tr = self.track.track();
+        let p = self.tl.placements[k];
+        let specs = step_voices(&tr, &p);
+        let parts = self.mem.parts();
+        let clock = StepClock::new(tr.steps[p.step as usize].duration, self.sr as f64);
+        // Slots and filters held by the other active steps.
+        let pool = parts.voices.len();
+        let mut slots: Vec<u16, MAX_VOICES_PER_STEP> = Vec::new();
+        let busy = |i: usize, act: &Vec<Active, MAX_ACTIVE>| {
+            act.iter().any(|a| a.slots.iter().any(|&s| s as usize == i))
+        };
+        let filter_busy = |f: usize, act: &Vec<Active, MAX_ACTIVE>, voices: &[VoiceSlot]| {
+            act.iter().any(|a| {
+                a.slots
+                    .iter()
+                    .any(|&s| voices[s as usize].filter_index() == Some(f))
+            })
+        };
+        let mut taken_filters: Vec<usize, MAX_VOICES_PER_STEP> = Vec::new();
+        let mut next_free = 0usize;
+        for spec in specs.iter() {
+            while next_free < pool && busy(next_free, &self.active) {
+                next_free += 1;
+            }
+            if next_free >= pool {
+                break; // cannot happen: capacity was checked at construction
+            }
+            let filt = if VoiceSlot::needs_filter(spec) {
+                let f = (0..parts.filters.len()).find(|&f| {
+                    !taken_filters.contains(&f) && !filter_busy(f, &self.active, parts.voices)
+                });
+                if let Some(f) = f {
+                    let _ = taken_filters.push(f);
+                }
+                f
+            } else {
+                None
+            };
+            parts.voices[next_free] = VoiceSlot::new(spec, clock, parts.filters, filt);
+            let _ = slots.push(next_free as u16);
+            next_free += 1;
+        }
+        let mut head = None;
+        let lag = self.lags[k];
+        if self.align_on && p.xfade > 1 && local < p.xfade && lag != 0 {
+            // Pre-render the incoming segment [0, X) and serve it rotated by the lag.
+            let x = p.xfade as usize;
+            let free =
+                (0..MAX_ALIGNED_HEADS).find(|h| !self.active.iter().any(|a| a.head == Some(*h)));
+            if let Some(h) = free {
+                let off = (2 + h) * self.max_x;
+                if off + x <= parts.align.len() {
+                    render_step_into(
+                        parts.voices,
+                        &slots,
+                        parts.filters,
+                        &mut parts.align[off..off + x],
+                        self.gains[k],
+                    );
+                    head = Some(h);
+                }
+            }
+        }
+        if head.is_none() && local > 0 {
+            for &s in slots.iter() {
+                parts.voices[s as usize].seek(local, parts.filters);
+            }
+        }
+        let a = Active {
+            placement: k,
+            slots,
+            head,
+        };
+        // Keep file order.
+        let at = self
+            .active
+            .iter()
+            .position(|b| b.placement > k)
+            .unwrap_or(self.active.len());
+        let _ = self.active.insert(at, a);
+    }
+
+    fn mix_block(&mut self, out: &mut [Frame]) {
+        let m = out.len();
+        for f in out.iter_mut() {
+            *f = [0.0, 0.0];
+        }
+        let parts = self.mem.parts();
+        let mut step = [[0.0f32; 2]; BLOCK];
+        for a in self.active.iter() {
+            let p = self.tl.placements[a.placement];
+            let local = self.pos - p.start;
+            let st = &mut step[..m];
+            match a.head {
+                Some(h) if local < p.xfade => {
+                    let off = (2 + h) * self.max_x;
+                    let x = p.xfade;
+                    let lag = self.lags[a.placement] % x;
+                    for (k, f) in st.iter_mut().enumerate() {
+                        let idx = (local + k as u64 + x - lag) % x;
+                        *f = parts.align[off + idx as usize];
+                    }
+                }
+                _ => render_step_into(
+                    parts.voices,
+                    &a.slots,
+                    parts.filters,
+                    st,
+                    self.gains[a.placement],
+                ),
+            }
+            if local < p.xfade {
+                for (k, (o, s)) in out.iter_mut().zip(st.iter()).enumerate() {
+                    let j = local + k as u64;
+                    if j < p.xfade {
+                        let (g_out, g_in) = p.curve.gains(j, p.xfade);
+                        o[0] = o[0] * g_out + s[0] * g_in;
+                        o[1] = o[1] * g_out + s[1] * g_in;
+                    } else {
+                        o[0] += s[0];
+                        o[1] += s[1];
+                    }
+                }
+            } else {
+                for (o, s) in out.iter_mut().zip(st.iter()) {
+                    o[0] += s[0];
+                    o[1] += s[1];
+                }
+            }
+        }
+        let g = self.out_gain * self.master;
+        match self.cfg.mode {
+            Mode::Compatible => {
+                for f in out.iter_mut() {
+                    f[0] = math::canonical(f[0] * g);
+                    f[1] = math::canonical(f[1] * g);
+                }
+            }
+            Mode::Streaming => {
+                for f in out.iter_mut() {
+                    let o = self
+                        .limiter
+                        .tick([math::canonical(f[0] * g), math::canonical(f[1] * g)]);
+                    *f = o;
+                }
+            }
+        }
+    }
+
+    /// Compatible-mode analysis: step peaks, alignment lags, global peak.
+    fn analyze(&mut self, progress: &mut dyn FnMut(f32), align: bool) {
+        let total_work =
+            self.tl.placements.iter().map(|p| p.n).sum::<u64>() + 2 * self.tl.total + 1;
+        let mut work = 0u64;
+        // 1. Step peaks (each step standalone, as the original normalises it).
+        self.out_gain = 1.0;
+        for k in 0..self.tl.placements.len() {
+            let p = self.tl.placements[k];
+            let peak = self.standalone_peak(k, p.n);
+            self.gains[k] = if peak > 1.0 {
+                StepGain::Divide(peak)
+            } else {
+                StepGain::Unity
+            };
+            work += p.n;
+            progress(work as f32 / total_work as f32);
+        }
+        // 2. Alignment lags, in file order (a step's window sees the aligned steps before it).
+        if align {
+            for k in 0..self.tl.placements.len() {
+                let p = self.tl.placements[k];
+                if p.xfade > 1 {
+                    self.lags[k] = self.measure_lag(k);
+                }
+            }
+            self.align_on = true;
+        }
+        // 3. Global peak of the assembled track.
+        self.mask = usize::MAX;
+        self.seek(0);
+        let mut peak = 0.0f32;
+        let mut buf = [[0.0f32; 2]; 1024];
+        loop {
+            let n = self.render(&mut buf);
+            if n == 0 {
+                break;
+            }
+            for f in &buf[..n] {
+                peak = peak.max(math::fabsf(f[0])).max(math::fabsf(f[1]));
+            }
+            work += n as u64;
+            if work % (1 << 20) < 1024 {
+                progress(work as f32 / total_work as f32);
+            }
+        }
+        // The original computes target/peak in float64 and multiplies the float32 track
+        // by it as float32 (NumPy's weak Python scalars).
+        self.out_gain = if peak > 1e-9 {
+            (self.cfg.target_level as f64 / peak as f64) as f32
+        } else {
+            1.0
+        };
+        progress(1.0);
+    }
+
+    /// Peak of step `k` rendered alone over its `n` samples.
+    fn standalone_peak(&mut self, k: usize, n: u64) -> f32 {
+        let tr = self.track.track();
+        let p = self.tl.placements[k];
+        let specs = step_voices(&tr, &p);
+        let clock = StepClock::new(tr.steps[p.step as usize].duration, self.sr as f64);
+        let parts = self.mem.parts();
+        let count = specs.len().min(parts.voices.len());
+        let mut fslot = 0;
+        for (j, spec) in specs.iter().take(count).enumerate() {
+            let filt = if VoiceSlot::needs_filter(spec) {
+                fslot += 1;
+                Some(fslot - 1)
+            } else {
+                None
+            };
+            parts.voices[j] = VoiceSlot::new(spec, clock, parts.filters, filt);
+        }
+        let slots: Vec<u16, MAX_VOICES_PER_STEP> = (0..count as u16).collect();
+        let mut peak = 0.0f32;
+        let mut buf = [[0.0f32; 2]; BLOCK];
+        let mut left = n;
+        while left > 0 {
+            let m = left.min(BLOCK as u64) as usize;
+            render_step_into(
+                parts.voices,
+                &slots,
+                parts.filters,
+                &mut buf[..m],
+                StepGain::Unity,
+            );
+            for f in &buf[..m] {
+                peak = peak.max(math::fabsf(f[0])).max(math::fabsf(f[1]));
+            }
+            left -= m as u64;
+        }
+        peak
+    }
+
+    /// The original's phase alignment (TRACK_FORMAT.md §6.3) for placement `k`: the lag
+    /// `L*` maximising the channel-summed cross-correlation of the buffer content in the
+    /// window (steps before `k`) and the step's head, by FFT.
+    fn measure_lag(&mut self, k: usize) -> u64 {
+        let p = self.tl.placements[k];
+        let x = p.xfade as usize;
+        // prev: render placements < k over the window.
+        self.mask = k;
+        self.out_gain = 1.0;
+        self.seek(p.start);
+        let mut prev_done = 0;
+        while prev_done < x {
+            let m = (x - prev_done).min(BLOCK);
+            let mut tmp = [[0.0f32; 2]; BLOCK];
+            let n = self.render(&mut tmp[..m]);
+            let parts = self.mem.parts();
+            parts.align[prev_done..prev_done + m].copy_from_slice(&tmp[..m]);
+            if n < m {
+                for f in parts.align[prev_done + n..prev_done + m].iter_mut() {
+                    *f = [0.0, 0.0];
+                }
+            }
+            prev_done += m;
+        }
+        self.active.clear();
+        // next: the step's head, normalised, alone.
+        {
+            let tr = self.track.track();
+            let specs = step_voices(&tr, &p);
+            let clock = StepClock::new(tr.steps[p.step as usize].duration, self.sr as f64);
+            let parts = self.mem.parts();
+            let count = specs.len().min(parts.voices.len());
+            let mut fslot = 0;
+            for (j, spec) in specs.iter().take(count).enumerate() {
+                let filt = if VoiceSlot::needs_filter(spec) {
+                    fslot += 1;
+                    Some(fslot - 1)
+                } else {
+                    None
+                };
+                parts.voices[j] = VoiceSlot::new(spec, clock, parts.filters, filt);
+            }
+            let slots: Vec<u16, MAX_VOICES_PER_STEP> = (0..count as u16).collect();
+            let (head, _) = parts.align[x..].split_at_mut(x);
+            render_step_into(parts.voices, &slots, parts.filters, head, self.gains[k]);
+        }
+        let parts = self.mem.parts();
+        let lag = correlate_lag(&parts.align[..x], &parts.align[x..2 * x], parts.fft);
+        self.mask = usize::MAX;
+        self.seek(0);
+        lag
+    }
+}
+
+/// Lag (as a rotation amount mod `n`) of numpy's full cross-correlation argmax, summed over
+/// channels: `c[L] = Σ_j a[j+L]·b[j]`, `L ∈ [-(n-1), n-1]`, first maximum.
+fn correlate_lag(a: &[Frame], b: &[Frame], scratch: &mut [Complex]) -> u64 {
+    let n = a.len().min(b.len());
+    if n <= 1 {
+        return 0;
+    }
+    let m = (2 * n).next_power_of_two();
+    if scratch.len() < 2 * m {
+        return 0;
+    }
+    let (fa, rest) = scratch.split_at_mut(m);
+    let fb = &mut rest[..m];
+    for i in 0..m {
+        fa[i] = if i < n {
+            [a[i][0] as f64, a[i][1] as f64]
+        } else {
+            [0.0, 0.0]
+        };
+        fb[i] = if i < n {
+            [b[i][0] as f64, b[i][1] as f64]
+        } else {
+            [0.0, 0.0]
+        };
+    }
+    fft(fa, false);
+    fft(fb, false);
+    for i in 0..m {
+        // fa · conj(fb)
+        let (ar, ai) = (fa[i][0], fa[i][1]);
+        let (br, bi) = (fb[i][0], -fb[i][1]);
+        fa[i] = [ar * br - ai * bi, ar * bi + ai * br];
+    }
+    fft(fa, true);
+    let mut best = f64::NEG_INFINITY;
+    let mut best_l: i64 = 0;
+    for l in -(n as i64 - 1)..=(n as i64 - 1) {
+        let idx = l.rem_euclid(m as i64) as usize;
+        let c = fa[idx][0];
+        if c > best {
+            best = c;
+            best_l = l;
+        }
+    }
+    best_l.rem_euclid(n as i64) as u64
+}
+
+/// Sums the voices of a step into `out` (voice order, f32) and applies the step gain.
+fn render_step_into(
+    voices: &mut [VoiceSlot],
+    slots: &[u16],
+    filters: &mut [FilterSlot],
+    out: &mut [Frame],
+    gain: StepGain,
+) {
+    for f in out.iter_mut() {
+        *f = [0.0, 0.0];
+    }
+    let mut tmp = [[0.0f32; 2]; BLOCK];
+    for chunk_start in (0..out.len()).step_by(BLOCK) {
+        let end = (chunk_start + BLOCK).min(out.len());
+        let o = &mut out[chunk_start..end];
+        let t = &mut tmp[..end - chunk_start];
+        for &k in slots {
+            let Some(v) = voices.get_mut(k as usize) else {
+                continue;
+            };
+            v.process(t, filters);
+            for (a, b) in o.iter_mut().zip(t.iter()) {
+                a[0] += b[0];
+                a[1] += b[1];
+            }
+        }
+    }
+    match gain {
+        StepGain::Unity => {}
+        StepGain::Divide(p) => {
+            for f in out.iter_mut() {
+                f[0] /= p;
+                f[1] /= p;
+            }
+        }
+        StepGain::Multiply(g) => {
+            for f in out.iter_mut() {
+                f[0] *= g;
+                f[1] *= g;
+            }
+        }
+    }
+}
+
+/// Peak voice and filter concurrency over the timeline, and a step at the worst moment.
+fn peak_concurrency(tr: &TrackRef<'_>, tl: &Timeline) -> Result<(usize, usize, usize), BuildError> {
+    let mut best = (0usize, 0usize, 0usize);
+    for (k, p) in tl.placements.iter().enumerate() {
+        // At each placement start, count placements overlapping it.
+        let t = p.start;
+        let mut v = 0;
+        let mut f = 0;
+        let mut overlapping = 0;
+        for q in tl.placements.iter() {
+            if q.start <= t && t < q.end() {
+                overlapping += 1;
+                let specs = step_voices(tr, q);
+                v += specs.len();
+                f += specs.iter().filter(|s| VoiceSlot::needs_filter(s)).count();
+            }
+        }
+        if overlapping > MAX_ACTIVE {
+            return Err(BuildError::TooManyOverlapping {
+                step: p.step as usize,
+            });
+        }
+        let _ = k;
+        if v > best.0 || f > best.1 {
+            best = (best.0.max(v), best.1.max(f), p.step as usize);
+        }
+    }
+    // Standalone analysis renders a single step with all its voices.
+    for (i, _) in tr.steps.iter().enumerate() {
+        let specs = tr.step_voices(i);
+        best.0 = best.0.max(specs.len());
+        best.1 = best
+            .1
+            .max(specs.iter().filter(|s| VoiceSlot::needs_filter(s)).count());
+    }
+    Ok(best)
+}
+
+// Re-exported for hosts sizing memory.
+#[doc(hidden)]
+pub const _ZERO_PHASE_CAP: usize = ZERO_PHASE_CAP;

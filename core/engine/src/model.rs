@@ -1,0 +1,381 @@
+//! The engine's track model: what the format crate produces and the engine renders.
+//!
+//! Parameters are stored already resolved (aliases, defaults, fallbacks and coercions
+//! done by `entrain-format`), in f64 as the original reads them. A transitioning
+//! parameter is a [`Pair`]; a static voice stores `start == end`.
+//!
+//! Capacities are const generics with defaults sized from the shipped presets
+//! (TRACK_FORMAT.md, `tracks/original`): the largest has 26 voices in one step.
+
+use entrain_dsp::crossfade::CrossfadeCurve;
+use entrain_dsp::osc::LfoShape;
+use entrain_dsp::ramp::Curve;
+use heapless::Vec;
+
+/// Default maximum number of steps in a track. The shipped examples have at most 12;
+/// 64 leaves room for hand-made sessions.
+pub const DEFAULT_MAX_STEPS: usize = 64;
+/// Maximum number of voices in one step: the largest shipped preset (F19-B) has 26.
+pub const MAX_VOICES_PER_STEP: usize = 32;
+/// Default maximum number of voices in a whole track (all steps together).
+pub const DEFAULT_MAX_VOICES: usize = 256;
+
+/// A parameter that may change over a transition: `start → end` (equal for static voices).
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub struct Pair {
+    /// Value at α = 0.
+    pub start: f64,
+    /// Value at α = 1.
+    pub end: f64,
+}
+
+impl Pair {
+    /// A constant parameter.
+    pub const fn fixed(v: f64) -> Self {
+        Self { start: v, end: v }
+    }
+
+    /// A transitioning parameter.
+    pub const fn new(start: f64, end: f64) -> Self {
+        Self { start, end }
+    }
+
+    /// True when start and end are equal.
+    #[inline]
+    pub fn is_constant(&self) -> bool {
+        self.start == self.end
+    }
+
+    /// `start + (end - start)·α`, the original's interpolation.
+    #[inline]
+    pub fn at(&self, alpha: f64) -> f64 {
+        self.start + (self.end - self.start) * alpha
+    }
+}
+
+/// Timing of a transition voice (TRACK_FORMAT.md §7.2).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TransitionSpec {
+    /// Seconds from the step start before the ramp begins.
+    pub initial_offset: f64,
+    /// Ramp length in seconds; `None` = to the end of the step. Legacy `post_offset`
+    /// is already folded in by the parser (`D - initial_offset - post_offset`).
+    pub duration: Option<f64>,
+    /// Ramp shape.
+    pub curve: Curve,
+}
+
+impl Default for TransitionSpec {
+    fn default() -> Self {
+        Self {
+            initial_offset: 0.0,
+            duration: None,
+            curve: Curve::Linear,
+        }
+    }
+}
+
+/// Amplitude-modulation LFO of one ear (binaural/isochronic `ampOsc*`).
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub struct AmLfo {
+    /// `ampOscDepthX` (0..1): the gain dips to `1 - depth`.
+    pub depth: Pair,
+    /// `ampOscFreqX`, Hz.
+    pub freq: Pair,
+    /// `ampOscPhaseOffsetX`, radians.
+    pub phase_offset: Pair,
+    /// `ampOscSkewX` (-1..1).
+    pub skew: Pair,
+}
+
+/// Vibrato (frequency-modulation) LFO of one ear (`freqOsc*`).
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub struct FmLfo {
+    /// `freqOscRangeX`, Hz peak-to-peak.
+    pub range: Pair,
+    /// `freqOscFreqX`, Hz.
+    pub freq: Pair,
+    /// `freqOscSkewX` (-1..1).
+    pub skew: Pair,
+    /// `freqOscPhaseOffsetX`, radians.
+    pub phase_offset: Pair,
+}
+
+/// Glitch bursts of `binaural_beat_transition` (VOICES.md §1.4).
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub struct GlitchParams {
+    /// `glitchInterval`, s.
+    pub interval: Pair,
+    /// `glitchDur`, s.
+    pub dur: Pair,
+    /// `glitchNoiseLevel`.
+    pub noise_level: Pair,
+    /// `glitchFocusWidth`, Hz.
+    pub focus_width: Pair,
+    /// `glitchFocusExp`.
+    pub focus_exp: Pair,
+}
+
+/// `binaural_beat` / `binaural_beat_transition` (VOICES.md §1).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BinauralParams {
+    /// `ampL`, `ampR`.
+    pub amp: [Pair; 2],
+    /// `baseFreq`, Hz.
+    pub base_freq: Pair,
+    /// `beatFreq`, Hz.
+    pub beat_freq: Pair,
+    /// `leftHigh`: the left ear gets the higher tone.
+    pub left_high: bool,
+    /// `startPhaseL/R`, radians (the transition uses only the start value).
+    pub start_phase: [Pair; 2],
+    /// Per-ear amplitude modulation.
+    pub am: [AmLfo; 2],
+    /// Per-ear vibrato.
+    pub fm: [FmLfo; 2],
+    /// `freqOscShape`.
+    pub fm_shape: LfoShape,
+    /// `phaseOscFreq`, Hz.
+    pub phase_osc_freq: Pair,
+    /// `phaseOscRange`, radians.
+    pub phase_osc_range: Pair,
+    /// Glitch bursts (transition only).
+    pub glitch: GlitchParams,
+}
+
+impl Default for BinauralParams {
+    fn default() -> Self {
+        Self {
+            amp: [Pair::fixed(0.5); 2],
+            base_freq: Pair::fixed(200.0),
+            beat_freq: Pair::fixed(4.0),
+            left_high: false,
+            start_phase: [Pair::fixed(0.0); 2],
+            am: [AmLfo::default(); 2],
+            fm: [FmLfo::default(); 2],
+            fm_shape: LfoShape::Sine,
+            phase_osc_freq: Pair::fixed(0.0),
+            phase_osc_range: Pair::fixed(0.0),
+            glitch: GlitchParams::default(),
+        }
+    }
+}
+
+/// `isochronic_tone` / `isochronic_tone_transition` (VOICES.md §2).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct IsochronicParams {
+    /// `ampL`, `ampR`.
+    pub amp: [Pair; 2],
+    /// `baseFreq` (carrier), Hz.
+    pub base_freq: Pair,
+    /// `beatFreq` (pulse rate), Hz.
+    pub beat_freq: Pair,
+    /// `forceMono` (transition: a number, > 0.5 = on).
+    pub force_mono: Pair,
+    /// `startPhaseL/R`, radians (interpolated in the transition).
+    pub start_phase: [Pair; 2],
+    /// Per-ear amplitude modulation.
+    pub am: [AmLfo; 2],
+    /// Per-ear vibrato (always a skewed sine).
+    pub fm: [FmLfo; 2],
+    /// `phaseOscFreq`, Hz.
+    pub phase_osc_freq: Pair,
+    /// `phaseOscRange`, radians.
+    pub phase_osc_range: Pair,
+    /// `rampPercent`.
+    pub ramp_percent: Pair,
+    /// `gapPercent`.
+    pub gap_percent: Pair,
+    /// `harmonicSuppression`.
+    pub harmonic_suppression: bool,
+    /// `pan` (-1..1, not interpolated).
+    pub pan: f64,
+}
+
+impl Default for IsochronicParams {
+    fn default() -> Self {
+        Self {
+            amp: [Pair::fixed(0.5); 2],
+            base_freq: Pair::fixed(200.0),
+            beat_freq: Pair::fixed(4.0),
+            force_mono: Pair::fixed(0.0),
+            start_phase: [Pair::fixed(0.0); 2],
+            am: [AmLfo::default(); 2],
+            fm: [FmLfo::default(); 2],
+            phase_osc_freq: Pair::fixed(0.0),
+            phase_osc_range: Pair::fixed(0.0),
+            ramp_percent: Pair::fixed(0.2),
+            gap_percent: Pair::fixed(0.15),
+            harmonic_suppression: false,
+            pan: 0.0,
+        }
+    }
+}
+
+/// The synth function a voice resolved to (TRACK_FORMAT.md §4.1), with the kind of
+/// parameters it carries.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum VoiceParams {
+    /// An unknown synth function: renders silence for the step (as the original).
+    Silent,
+    /// `binaural_beat`.
+    Binaural(BinauralParams),
+    /// `isochronic_tone`.
+    Isochronic(IsochronicParams),
+}
+
+/// A voice's volume envelope (TRACK_FORMAT.md §5), the INTENDED behaviour.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum EnvelopeSpec {
+    /// No envelope: the 10 ms click-guard fade applies.
+    None,
+    /// An envelope object of an unknown type: flat, and no click guard.
+    Flat,
+    /// `linear_fade`.
+    LinearFade {
+        /// `fade_duration`, s.
+        fade_duration: f64,
+        /// `start_amp`.
+        start_amp: f64,
+        /// `end_amp`.
+        end_amp: f64,
+    },
+    /// `adsr`.
+    Adsr {
+        /// `attack`, s.
+        attack: f64,
+        /// `decay`, s.
+        decay: f64,
+        /// `sustain_level` (clipped to [0, 1]).
+        sustain_level: f64,
+        /// `release`, s.
+        release: f64,
+    },
+    /// `linen`.
+    Linen {
+        /// `attack`, s.
+        attack: f64,
+        /// `release`, s.
+        release: f64,
+    },
+}
+
+/// Mixing group of a voice (RP2 `voice_type`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum VoiceType {
+    /// `"binaural"` (the default).
+    #[default]
+    Binaural,
+    /// `"noise"`.
+    Noise,
+    /// Anything else.
+    Other,
+}
+
+/// One voice of a step.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct VoiceSpec {
+    /// The generator and its parameters.
+    pub params: VoiceParams,
+    /// `Some` for a `_transition` function (its timing keys).
+    pub transition: Option<TransitionSpec>,
+    /// Volume envelope.
+    pub envelope: EnvelopeSpec,
+    /// Mixing group.
+    pub voice_type: VoiceType,
+}
+
+impl VoiceSpec {
+    /// A silent voice (unknown function).
+    pub const fn silent() -> Self {
+        Self {
+            params: VoiceParams::Silent,
+            transition: None,
+            envelope: EnvelopeSpec::None,
+            voice_type: VoiceType::Binaural,
+        }
+    }
+}
+
+/// One step of the progression.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StepSpec {
+    /// `duration`, s. Steps with `duration <= 0` are kept in the list (their index is
+    /// part of every location) but never placed.
+    pub duration: f64,
+    /// Absolute start, s, as the original's loader fills it (TRACK_FORMAT.md §6.1).
+    pub start: f64,
+    /// First voice of this step in [`Track::voices`].
+    pub first_voice: u16,
+    /// Number of voices.
+    pub voice_count: u16,
+    /// Session-Builder per-step crossfade override (the crossfade *after* this step).
+    pub crossfade_duration: Option<f64>,
+    /// Session-Builder per-step crossfade curve override.
+    pub crossfade_curve: Option<CrossfadeCurve>,
+}
+
+/// A whole track, stored in fixed capacity: `S` steps and `V` voices in total.
+#[derive(Clone, Debug)]
+pub struct Track<const S: usize = DEFAULT_MAX_STEPS, const V: usize = DEFAULT_MAX_VOICES> {
+    /// `sample_rate`, Hz (validated 8,000..192,000).
+    pub sample_rate: u32,
+    /// `crossfade_duration` as given (None when absent: load uses 0, render uses 1.0).
+    pub crossfade_duration: Option<f64>,
+    /// `crossfade_curve`.
+    pub crossfade_curve: CrossfadeCurve,
+    /// Steps in file order.
+    pub steps: Vec<StepSpec, S>,
+    /// All voices of all steps, step after step.
+    pub voices: Vec<VoiceSpec, V>,
+}
+
+impl<const S: usize, const V: usize> Default for Track<S, V> {
+    fn default() -> Self {
+        Self {
+            sample_rate: 44_100,
+            crossfade_duration: None,
+            crossfade_curve: CrossfadeCurve::Linear,
+            steps: Vec::new(),
+            voices: Vec::new(),
+        }
+    }
+}
+
+impl<const S: usize, const V: usize> Track<S, V> {
+    /// A borrowed, capacity-free view of the track: what the engine renders.
+    pub fn view(&self) -> TrackRef<'_> {
+        TrackRef {
+            sample_rate: self.sample_rate,
+            crossfade_duration: self.crossfade_duration,
+            crossfade_curve: self.crossfade_curve,
+            steps: &self.steps,
+            voices: &self.voices,
+        }
+    }
+}
+
+/// A borrowed track, independent of storage capacities.
+#[derive(Clone, Copy, Debug)]
+pub struct TrackRef<'a> {
+    /// Sample rate, Hz.
+    pub sample_rate: u32,
+    /// Global crossfade duration as given.
+    pub crossfade_duration: Option<f64>,
+    /// Global crossfade curve.
+    pub crossfade_curve: CrossfadeCurve,
+    /// Steps.
+    pub steps: &'a [StepSpec],
+    /// Voices of all steps.
+    pub voices: &'a [VoiceSpec],
+}
+
+impl<'a> TrackRef<'a> {
+    /// The voices of step `i`.
+    pub fn step_voices(&self, i: usize) -> &'a [VoiceSpec] {
+        let s = &self.steps[i];
+        let a = s.first_voice as usize;
+        let b = (a + s.voice_count as usize).min(self.voices.len());
+        &self.voices[a.min(b)..b]
+    }
+}

@@ -1,0 +1,438 @@
+//! `isochronic_tone` and `isochronic_tone_transition`: implements VOICES.md §2.1–§2.4.
+//!
+//! One carrier per ear (same frequency, optional vibrato, interaural phase oscillation)
+//! gated by a trapezoidal pulse at `beatFreq`, with per-ear AM.
+//!
+//! Conventions reproduced exactly:
+//! * static: carrier POST-accumulated with `dt = D/N`; pulse position POST (the first
+//!   sample is already `beat·dt` into the cycle); LFOs closed-form in `t_i = i·D/N`; a
+//!   non-zero `pan` collapses to mono `(L+R)/2` and pans with `pan2`;
+//! * transition: accumulations (carrier, vibrato, pulse) use `dt = 1/sr`, closed forms
+//!   use `t_i = i·D/N`; the carrier is PRE-accumulated from an *interpolated* start phase;
+//!   the vibrato LFO is integrated; `pan` scales L by `cos` and R by `sin` without
+//!   collapsing; `startBaseFreq`/`startBeatFreq` default to 200/4 (pattern 2).
+//!
+//! Harmonic suppression (zero-phase 4th-order Butterworth low-pass at
+//! `min(1.5·baseFreq, sr/2 - 1)`, the transition using the mean carrier of the step) is
+//! not applied here: the engine runs the voice through a streaming zero-phase stage
+//! ([`entrain_dsp::filter::ZeroPhase`]) whose cut-off is [`IsochronicTone::harmonic_cutoff`].
+//!
+//! Not implemented here: the per-voice spatializer and flanger, Session-Builder auto-pan.
+
+use super::common::{am_gain, closed_phase, unit, StepClock};
+use crate::model::{IsochronicParams, TransitionSpec};
+use entrain_dsp::math;
+use entrain_dsp::osc::{Skew, Trapezoid};
+use entrain_dsp::pan::pan2_gains;
+use entrain_dsp::phase::{turns_to_q64, Phase};
+use entrain_dsp::ramp::Ramp;
+use entrain_dsp::Frame;
+
+#[derive(Clone, Copy, Debug)]
+struct Ear {
+    amp: f32,
+    fm_half: f32,
+    fm_inc: u64,
+    fm_off: u64,
+    fm_skew: Skew,
+    am_depth: f32,
+    am_inc: u64,
+    am_rate: f64,
+    am_off_rad: f64,
+    am_skew: Skew,
+    start_phase: u64,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Snap {
+    ear: [Ear; 2],
+    base: f64,
+    base_f32: f32,
+    inc0: u64,
+    /// Pulse position increment (Q0.64 cycles per sample); 0 when the pulse is off.
+    pulse_inc: u64,
+    pulse_on: bool,
+    trap: Trapezoid,
+    force_mono: bool,
+    pho_half: f32,
+    pho_rate: f64,
+    pho_inc: u64,
+    pho_on: bool,
+}
+
+impl Snap {
+    fn at(p: &IsochronicParams, a: f64, dt_t: f64, dt_acc: f64, transition: bool) -> Self {
+        let (base, beat) = if transition {
+            (p.base_freq.at(a).max(0.0), p.beat_freq.at(a).max(0.0))
+        } else {
+            (p.base_freq.at(a), p.beat_freq.at(a))
+        };
+        let fm_dt = if transition { dt_acc } else { dt_t };
+        let ear = core::array::from_fn(|c| {
+            let fm = &p.fm[c];
+            let am = &p.am[c];
+            Ear {
+                amp: p.amp[c].at(a) as f32,
+                fm_half: (fm.range.at(a) / 2.0) as f32,
+                fm_inc: turns_to_q64(fm.freq.at(a) * fm_dt),
+                fm_off: turns_to_q64(fm.phase_offset.at(a) / math::TAU),
+                fm_skew: Skew::new(fm.skew.at(a) as f32),
+                am_depth: am.depth.at(a) as f32,
+                am_inc: turns_to_q64(am.freq.at(a) * dt_t),
+                am_rate: am.freq.at(a),
+                am_off_rad: am.phase_offset.at(a),
+                am_skew: Skew::new(am.skew.at(a) as f32),
+                start_phase: Phase::from_radians(p.start_phase[c].at(a)).0,
+            }
+        });
+        let pho_f = p.phase_osc_freq.at(a);
+        let pho_r = p.phase_osc_range.at(a);
+        let (ramp, gap) = if transition {
+            (
+                p.ramp_percent.at(a).clamp(0.0, 1.0),
+                p.gap_percent.at(a).clamp(0.0, 1.0),
+            )
+        } else {
+            (p.ramp_percent.at(a), p.gap_percent.at(a))
+        };
+        Snap {
+            ear,
+            base,
+            base_f32: base as f32,
+            inc0: turns_to_q64(base * dt_acc),
+            pulse_inc: if beat > 1e-9 {
+                turns_to_q64(beat * dt_acc)
+            } else {
+                0
+            },
+            pulse_on: beat > 1e-9,
+            trap: Trapezoid::new(ramp as f32, gap as f32),
+            force_mono: if transition {
+                p.force_mono.at(a) > 0.5
+            } else {
+                p.force_mono.start != 0.0
+            },
+            pho_half: (pho_r / 2.0) as f32,
+            pho_rate: pho_f,
+            pho_inc: turns_to_q64(pho_f * dt_t),
+            pho_on: pho_f != 0.0 || pho_r != 0.0,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Region {
+    Unseeded,
+    Before,
+    Ramp,
+    After,
+}
+
+/// The isochronic tone voice (raw, before harmonic suppression).
+#[derive(Clone, Debug)]
+pub struct IsochronicTone {
+    p: IsochronicParams,
+    clock: StepClock,
+    /// Accumulation step: `D/N` (static) or `1/sr` (transition).
+    dt_acc: f64,
+    dt_acc_f32: f32,
+    transition: bool,
+    ramp: Ramp,
+    before: Snap,
+    after: Snap,
+    /// Pan gains: static (mono collapse) or transition (per channel).
+    pan: Option<(f32, f32)>,
+    cutoff: Option<f64>,
+    // state
+    i: u64,
+    carrier: [u64; 2],
+    vib: [u64; 2],
+    pulse: u64,
+    am: [u64; 2],
+    pho: u64,
+    region: Region,
+}
+
+impl IsochronicTone {
+    /// A voice over a step with `clock` (`transition`: the `_transition` variant's timing).
+    pub fn new(
+        p: &IsochronicParams,
+        transition: Option<&TransitionSpec>,
+        clock: StepClock,
+    ) -> Self {
+        let is_t = transition.is_some();
+        let ramp = match transition {
+            Some(t) => Ramp::new(
+                clock.duration,
+                clock.n,
+                t.initial_offset,
+                t.duration,
+                t.curve,
+            ),
+            None => Ramp::settled(),
+        };
+        let dt_acc = if is_t { 1.0 / clock.sr } else { clock.dt };
+        let before = Snap::at(p, ramp.alpha(0), clock.dt, dt_acc, is_t);
+        let after = Snap::at(p, ramp.final_alpha(), clock.dt, dt_acc, is_t);
+        let pan = if p.pan != 0.0 {
+            Some(pan2_gains(p.pan))
+        } else {
+            None
+        };
+        let cutoff = if p.harmonic_suppression {
+            let base = if is_t {
+                mean_base(p, &ramp, clock.n)
+            } else {
+                p.base_freq.start
+            };
+            Some((1.5 * base).min(clock.sr / 2.0 - 1.0))
+        } else {
+            None
+        };
+        let mut v = Self {
+            p: *p,
+            clock,
+            dt_acc,
+            dt_acc_f32: dt_acc as f32,
+            transition: is_t,
+            ramp,
+            before,
+            after,
+            pan,
+            cutoff,
+            i: 0,
+            carrier: [0; 2],
+            vib: [0; 2],
+            pulse: 0,
+            am: [0; 2],
+            pho: 0,
+            region: Region::Unseeded,
+        };
+        v.reset();
+        v
+    }
+
+    /// The harmonic-suppression low-pass cut-off (Hz), if enabled.
+    pub fn harmonic_cutoff(&self) -> Option<f64> {
+        self.cutoff
+    }
+
+    /// Back to the state right after `new`.
+    pub fn reset(&mut self) {
+        self.i = 0;
+        // Static carriers start at their start phase (POST); the transition keeps the
+        // start phase out of the accumulator because it is interpolated per sample.
+        self.carrier = if self.transition {
+            [0; 2]
+        } else {
+            [self.after.ear[0].start_phase, self.after.ear[1].start_phase]
+        };
+        self.vib = if self.transition {
+            [0; 2]
+        } else {
+            [self.after.ear[0].fm_off, self.after.ear[1].fm_off]
+        };
+        self.pulse = 0;
+        self.region = Region::Unseeded;
+    }
+
+    fn seed_closed(&mut self, s: &Snap, i: u64) {
+        let dt = self.clock.dt;
+        for c in 0..2 {
+            self.am[c] = closed_phase(s.ear[c].am_rate, dt, s.ear[c].am_off_rad, i);
+        }
+        self.pho = closed_phase(s.pho_rate, dt, 0.0, i);
+    }
+
+    #[inline]
+    fn kernel(&mut self, s: &Snap, am_ph: [u64; 2], pho_ph: u64) -> Frame {
+        let dturns = if s.pho_on {
+            let delta = s.pho_half * math::sin_turns((pho_ph >> 32) as u32);
+            math::turns_f32(delta * (1.0 / core::f32::consts::TAU))
+        } else {
+            0
+        };
+        // Pulse (POST in both variants).
+        self.pulse = self.pulse.wrapping_add(s.pulse_inc);
+        let iso = if s.pulse_on {
+            s.trap.at(unit(self.pulse))
+        } else {
+            0.0
+        };
+        let mut out = [0.0f32; 2];
+        for (c, o) in out.iter_mut().enumerate() {
+            let e = &s.ear[c];
+            let vib_phase = if self.transition {
+                self.vib[c] = self.vib[c].wrapping_add(e.fm_inc);
+                self.vib[c].wrapping_add(e.fm_off)
+            } else {
+                let p = self.vib[c];
+                self.vib[c] = p.wrapping_add(e.fm_inc);
+                p
+            };
+            let inc = if e.fm_half != 0.0 && !s.force_mono {
+                let vib = e.fm_half * e.fm_skew.sine(unit(vib_phase));
+                if s.base_f32 + vib > 0.0 {
+                    s.inc0
+                        .wrapping_add(Phase::inc_from_f32(vib * self.dt_acc_f32))
+                } else {
+                    0
+                }
+            } else if s.base > 0.0 {
+                s.inc0
+            } else {
+                0
+            };
+            let ph = if self.transition {
+                // PRE: the output uses the phase before this sample's increment.
+                let before = self.carrier[c];
+                self.carrier[c] = before.wrapping_add(inc);
+                before.wrapping_add(e.start_phase)
+            } else {
+                self.carrier[c] = self.carrier[c].wrapping_add(inc);
+                self.carrier[c]
+            };
+            let ph = (ph >> 32) as u32;
+            let ph = if c == 0 {
+                ph.wrapping_sub(dturns)
+            } else {
+                ph.wrapping_add(dturns)
+            };
+            let sig = math::sin_turns(ph);
+            let env = if e.am_depth != 0.0 {
+                am_gain(e.am_depth, e.am_skew.sine(unit(am_ph[c])))
+            } else {
+                1.0
+            };
+            *o = sig * iso * env * e.amp;
+        }
+        match self.pan {
+            None => out,
+            Some((gl, gr)) => {
+                if self.transition {
+                    [out[0] * gl, out[1] * gr]
+                } else {
+                    let m = (out[0] + out[1]) * 0.5;
+                    [m * gl, m * gr]
+                }
+            }
+        }
+    }
+
+    #[inline]
+    fn constant_frame(&mut self, after: bool) -> Frame {
+        let s = if after { self.after } else { self.before };
+        let am = self.am;
+        let pho = self.pho;
+        for c in 0..2 {
+            self.am[c] = self.am[c].wrapping_add(s.ear[c].am_inc);
+        }
+        self.pho = self.pho.wrapping_add(s.pho_inc);
+        self.kernel(&s, am, pho)
+    }
+
+    /// The next raw frame.
+    #[inline]
+    pub fn next_frame(&mut self) -> Frame {
+        let i = self.i;
+        self.i += 1;
+        if !self.transition || self.ramp.is_settled(i) {
+            if self.region != Region::After {
+                let s = self.after;
+                self.seed_closed(&s, i);
+                self.region = Region::After;
+            }
+            self.constant_frame(true)
+        } else if self.ramp.is_constant_over(i, 1) {
+            if self.region != Region::Before {
+                let s = self.before;
+                self.seed_closed(&s, i);
+                self.region = Region::Before;
+            }
+            self.constant_frame(false)
+        } else {
+            self.region = Region::Ramp;
+            let a = self.ramp.alpha(i);
+            let s = Snap::at(&self.p, a, self.clock.dt, self.dt_acc, true);
+            let dt = self.clock.dt;
+            let am = [
+                closed_phase(s.ear[0].am_rate, dt, s.ear[0].am_off_rad, i),
+                closed_phase(s.ear[1].am_rate, dt, s.ear[1].am_off_rad, i),
+            ];
+            let pho = closed_phase(s.pho_rate, dt, 0.0, i);
+            self.kernel(&s, am, pho)
+        }
+    }
+
+    /// Renders `out.len()` raw frames.
+    pub fn process(&mut self, out: &mut [Frame]) {
+        for o in out.iter_mut() {
+            *o = self.next_frame();
+        }
+    }
+
+    /// Positions the voice at sample `i`: exact for the pulse and for carriers without
+    /// vibrato outside ramps; otherwise the integrated state is stepped (no output formed).
+    pub fn seek(&mut self, i: u64) {
+        self.reset();
+        let i = i.min(self.clock.n);
+        let simple = |s: &Snap| s.ear.iter().all(|e| e.fm_half == 0.0 || s.force_mono);
+        let closed = if self.transition {
+            // α constant over [0, i) only if i ≤ first_moving (α0 everywhere).
+            i <= self.ramp.first_moving() && simple(&self.before)
+        } else {
+            simple(&self.after)
+        };
+        if closed {
+            let s = if self.transition {
+                self.before
+            } else {
+                self.after
+            };
+            let inc = if s.base > 0.0 { s.inc0 } else { 0 };
+            for c in 0..2 {
+                self.carrier[c] = self.carrier[c].wrapping_add(inc.wrapping_mul(i));
+                self.vib[c] = self.vib[c].wrapping_add(s.ear[c].fm_inc.wrapping_mul(i));
+            }
+            self.pulse = s.pulse_inc.wrapping_mul(i);
+            self.i = i;
+            self.region = Region::Unseeded;
+            return;
+        }
+        // General case: step the integrated state sample by sample.
+        let mut scratch = [[0.0f32; 2]; 1];
+        while self.i < i {
+            scratch[0] = self.next_frame();
+        }
+        let _ = scratch;
+        self.region = Region::Unseeded;
+    }
+}
+
+/// Mean of `max(0, base_i)` over the step (the transition's harmonic-suppression
+/// cut-off). Exact sum over the ramp when it is short, sampled (64k points) otherwise.
+fn mean_base(p: &IsochronicParams, ramp: &Ramp, n: u64) -> f64 {
+    if n == 0 {
+        return p.base_freq.start.max(0.0);
+    }
+    let f = |a: f64| p.base_freq.at(a).max(0.0);
+    let m0 = ramp.first_moving().min(n);
+    let m1 = ramp.first_done().min(n);
+    let mut sum = m0 as f64 * f(ramp.alpha(0)) + (n - m1) as f64 * f(ramp.final_alpha());
+    let len = m1.saturating_sub(m0);
+    const EXACT: u64 = 1 << 22;
+    if len <= EXACT {
+        for i in m0..m1 {
+            sum += f(ramp.alpha(i));
+        }
+    } else {
+        let k = 65_536u64;
+        let mut s = 0.0;
+        for j in 0..k {
+            let i = m0 + (j * len + len / 2) / k;
+            s += f(ramp.alpha(i));
+        }
+        sum += s * len as f64 / k as f64;
+    }
+    sum / n as f64
+}

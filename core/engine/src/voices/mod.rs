@@ -1,0 +1,282 @@
+//! The voice pool: an enum of concrete voices (no `Box<dyn>`, STYLE.md §3) and the
+//! per-voice post chain of TRACK_FORMAT.md §4.3 (voice → harmonic-suppression filter →
+//! volume envelope → 10 ms click guard).
+
+pub mod binaural_beat;
+pub mod common;
+pub mod isochronic_tone;
+
+pub use binaural_beat::BinauralBeat;
+pub use common::StepClock;
+pub use isochronic_tone::IsochronicTone;
+
+use crate::model::{EnvelopeSpec, VoiceParams, VoiceSpec};
+use entrain_dsp::env::{ClickGuard, Envelope, FadeType};
+use entrain_dsp::filter::{Band, Sos, ZeroPhase, PADLEN_ORDER4};
+use entrain_dsp::Frame;
+
+/// Frames of look-ahead buffer in one zero-phase filter slot (64 KiB): enough for a
+/// 4th-order low-pass down to ~150 Hz at 96 kHz with error below 1e-7.
+pub const ZERO_PHASE_CAP: usize = 8192;
+
+/// One zero-phase filter slot (harmonic suppression and, later, the qam/hybrid output
+/// filters). Slots live outside the voice pool so that voices stay small.
+pub type FilterSlot = ZeroPhase<ZERO_PHASE_CAP>;
+
+/// A concrete voice.
+// Voices live in a fixed pool and are never moved in the render path, so the size of the
+// largest variant is the cost of a slot whatever the variant; boxing is not an option in
+// a no_std, allocation-free core.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug)]
+pub enum Voice {
+    /// Silence (unknown synth function, or an unused slot).
+    Silent,
+    /// `binaural_beat(_transition)`.
+    Binaural(BinauralBeat),
+    /// `isochronic_tone(_transition)`.
+    Isochronic(IsochronicTone),
+}
+
+impl Voice {
+    /// Builds the voice of `spec` over a step with `clock`.
+    pub fn new(spec: &VoiceSpec, clock: StepClock) -> Self {
+        match &spec.params {
+            VoiceParams::Silent => Voice::Silent,
+            VoiceParams::Binaural(p) => {
+                Voice::Binaural(BinauralBeat::new(p, spec.transition.as_ref(), clock))
+            }
+            VoiceParams::Isochronic(p) => {
+                Voice::Isochronic(IsochronicTone::new(p, spec.transition.as_ref(), clock))
+            }
+        }
+    }
+
+    /// Raw frames (before the post chain).
+    #[inline]
+    pub fn process(&mut self, out: &mut [Frame]) {
+        match self {
+            Voice::Silent => out.iter_mut().for_each(|f| *f = [0.0, 0.0]),
+            Voice::Binaural(v) => v.process(out),
+            Voice::Isochronic(v) => v.process(out),
+        }
+    }
+
+    /// Positions the voice at sample `i` of its step.
+    pub fn seek(&mut self, i: u64) {
+        match self {
+            Voice::Silent => {}
+            Voice::Binaural(v) => v.seek(i),
+            Voice::Isochronic(v) => v.seek(i),
+        }
+    }
+
+    /// Back to the state right after construction.
+    pub fn reset(&mut self) {
+        match self {
+            Voice::Silent => {}
+            Voice::Binaural(v) => v.reset(),
+            Voice::Isochronic(v) => v.reset(),
+        }
+    }
+
+    /// The zero-phase filter this voice needs, if any.
+    pub fn zero_phase_filter(&self, sr: f64) -> Option<Sos> {
+        match self {
+            Voice::Isochronic(v) => v
+                .harmonic_cutoff()
+                .map(|fc| Sos::butterworth(4, Band::Low, fc, sr)),
+            _ => None,
+        }
+    }
+
+    /// An upper bound of |output| per channel (streaming-mode headroom, TRACK_FORMAT.md §8.3).
+    pub fn peak_bound(spec: &VoiceSpec) -> f64 {
+        fn am_max(d: f64) -> f64 {
+            1.0f64.max((1.0 - d).abs())
+        }
+        match &spec.params {
+            VoiceParams::Silent => 0.0,
+            VoiceParams::Binaural(p) => (0..2)
+                .map(|c| {
+                    let a = p.amp[c].start.abs().max(p.amp[c].end.abs());
+                    let d = p.am[c].depth.start.abs().max(p.am[c].depth.end.abs());
+                    a * am_max(d)
+                })
+                .fold(0.0, f64::max),
+            VoiceParams::Isochronic(p) => {
+                let b = (0..2)
+                    .map(|c| {
+                        let a = p.amp[c].start.abs().max(p.amp[c].end.abs());
+                        let d = p.am[c].depth.start.abs().max(p.am[c].depth.end.abs());
+                        a * am_max(d)
+                    })
+                    .fold(0.0, f64::max);
+                // The Butterworth low-pass overshoots pulse edges by a few percent.
+                if p.harmonic_suppression {
+                    b * 1.2
+                } else {
+                    b
+                }
+            }
+        }
+    }
+}
+
+/// A voice with its post chain and position, as held in the engine's pool.
+#[derive(Clone, Debug)]
+pub struct VoiceSlot {
+    voice: Voice,
+    n: u64,
+    i: u64,
+    envelope: Envelope,
+    click: ClickGuard,
+    /// Index of the zero-phase filter slot this voice uses.
+    filter: Option<usize>,
+}
+
+impl Default for VoiceSlot {
+    fn default() -> Self {
+        Self {
+            voice: Voice::Silent,
+            n: 0,
+            i: 0,
+            envelope: Envelope::Flat,
+            click: ClickGuard::off(),
+            filter: None,
+        }
+    }
+}
+
+impl VoiceSlot {
+    /// Builds the slot for `spec` in a step with `clock`; `filter` is the zero-phase slot
+    /// to use when the voice needs one (initialised here).
+    pub fn new(
+        spec: &VoiceSpec,
+        clock: StepClock,
+        filters: &mut [FilterSlot],
+        filter: Option<usize>,
+    ) -> Self {
+        let voice = Voice::new(spec, clock);
+        let n = clock.n;
+        let sr = clock.sr;
+        let (envelope, click) = match spec.envelope {
+            EnvelopeSpec::None => (Envelope::Flat, ClickGuard::new(sr, n)),
+            EnvelopeSpec::Flat => (Envelope::Flat, ClickGuard::off()),
+            EnvelopeSpec::LinearFade {
+                fade_duration,
+                start_amp,
+                end_amp,
+            } => (
+                Envelope::linear_fade(fade_duration, start_amp, end_amp, sr, n, FadeType::In),
+                ClickGuard::off(),
+            ),
+            EnvelopeSpec::Adsr {
+                attack,
+                decay,
+                sustain_level,
+                release,
+            } => (
+                Envelope::adsr(attack, decay, sustain_level, release, clock.duration, sr, n),
+                ClickGuard::off(),
+            ),
+            EnvelopeSpec::Linen { attack, release } => (
+                Envelope::linen(attack, release, clock.duration, sr, n),
+                ClickGuard::off(),
+            ),
+        };
+        let mut filter_used = None;
+        if let (Some(sos), Some(idx)) = (voice.zero_phase_filter(sr), filter) {
+            if let Some(slot) = filters.get_mut(idx) {
+                *slot = ZeroPhase::new(sos, n, PADLEN_ORDER4);
+                filter_used = Some(idx);
+            }
+        }
+        Self {
+            voice,
+            n,
+            i: 0,
+            envelope,
+            click,
+            filter: filter_used,
+        }
+    }
+
+    /// The zero-phase filter slot this voice uses.
+    pub fn filter_index(&self) -> Option<usize> {
+        self.filter
+    }
+
+    /// True if this voice needs a zero-phase filter slot.
+    pub fn needs_filter(spec: &VoiceSpec) -> bool {
+        matches!(&spec.params, VoiceParams::Isochronic(p) if p.harmonic_suppression)
+    }
+
+    /// Samples in the voice.
+    pub fn len(&self) -> u64 {
+        self.n
+    }
+
+    /// True for a zero-length voice.
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+
+    /// Renders the next `out.len()` frames (zeros past the end of the voice).
+    pub fn process(&mut self, out: &mut [Frame], filters: &mut [FilterSlot]) {
+        let remaining = self.n.saturating_sub(self.i);
+        let m = (out.len() as u64).min(remaining) as usize;
+        let (live, past) = out.split_at_mut(m);
+        past.iter_mut().for_each(|f| *f = [0.0, 0.0]);
+        if m == 0 {
+            return;
+        }
+        match self.filter.and_then(|k| filters.get_mut(k)) {
+            Some(zp) => {
+                let voice = &mut self.voice;
+                let mut src = |buf: &mut [Frame]| voice.process(buf);
+                zp.process(&mut src, live);
+            }
+            None => self.voice.process(live),
+        }
+        if !self.envelope.is_flat() {
+            for (k, f) in live.iter_mut().enumerate() {
+                let g = self.envelope.gain64(self.i + k as u64);
+                f[0] = (f[0] as f64 * g) as f32;
+                f[1] = (f[1] as f64 * g) as f32;
+            }
+        }
+        let i0 = self.i;
+        if !(self.click.is_unity(i0) && self.click.is_unity(i0 + m as u64 - 1)) {
+            for (k, f) in live.iter_mut().enumerate() {
+                let i = i0 + k as u64;
+                f[0] = self.click.apply(i, f[0]);
+                f[1] = self.click.apply(i, f[1]);
+            }
+        }
+        self.i += m as u64;
+    }
+
+    /// Positions the slot at sample `i` of its step. With a zero-phase filter the filter
+    /// is re-run from the start of the voice, which is exact but costs O(i).
+    pub fn seek(&mut self, i: u64, filters: &mut [FilterSlot]) {
+        let i = i.min(self.n);
+        match self.filter.and_then(|k| filters.get_mut(k)) {
+            Some(zp) => {
+                zp.reset();
+                self.voice.reset();
+                let mut skip = [[0.0f32; 2]; 256];
+                let mut left = i;
+                let voice = &mut self.voice;
+                let mut src = |buf: &mut [Frame]| voice.process(buf);
+                while left > 0 {
+                    let k = left.min(256) as usize;
+                    zp.process(&mut src, &mut skip[..k]);
+                    left -= k as u64;
+                }
+            }
+            None => self.voice.seek(i),
+        }
+        self.i = i;
+    }
+}
