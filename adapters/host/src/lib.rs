@@ -1,1 +1,15 @@
-//! placeholder
+//! `entrain-host`: the std side of entrain shared by every adapter (CLI, Python, cpal,
+//! wasm host tests): loading a track file, sizing the engine's memory on the heap, and
+//! writing renders to files atomically (a failed render never leaves a file under the
+//! final name).
+
+pub mod load;
+pub mod memory;
+pub mod output;
+
+pub use load::{load_track_file, load_track_str, LoadError, LoadedTrack};
+pub use memory::{build_engine, HeapMemory, HostEngine};
+pub use output::{render_to_file, OutputFormat, RenderError, RenderOptions};
+
+/// The bundled demo track (rendered by `realtime_backend render` with no arguments).
+pub const DEMO_TRACK: &str = include_str!("../../../assets/demo.json");

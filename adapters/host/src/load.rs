@@ -1,0 +1,104 @@
+//! Reading track files.
+
+use entrain_engine::model::Track;
+use entrain_format::{Report, TrackInfo};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// A parsed track with what was learned while parsing it.
+#[derive(Debug, Clone)]
+pub struct LoadedTrack {
+    /// The track model (shared: engines borrow it).
+    pub track: Arc<Track>,
+    /// Output file name, descriptions, noise and clip spans.
+    pub info: TrackInfo,
+    /// Warnings (the track renders, but not everything is used as written).
+    pub warnings: Report,
+    /// The JSON text (noise and clip sections are read from it later).
+    pub json: String,
+    /// The file the track came from (relative asset paths resolve against its folder).
+    pub path: Option<PathBuf>,
+}
+
+/// Why a track could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The track is invalid; every located problem is listed.
+    #[error("{}", format_report(.0, .1.as_deref()))]
+    Invalid(Box<Report>, Option<PathBuf>),
+}
+
+impl LoadError {
+    /// The report of an invalid track.
+    pub fn report(&self) -> Option<&Report> {
+        match self {
+            LoadError::Invalid(r, _) => Some(r),
+            LoadError::Io { .. } => None,
+        }
+    }
+}
+
+/// One line per error (`file: location: message`), then a count of omitted ones.
+pub fn format_report(r: &Report, path: Option<&Path>) -> String {
+    let prefix = path
+        .map(|p| format!("{}: ", p.display()))
+        .unwrap_or_default();
+    let mut lines: Vec<String> = r.errors.iter().map(|e| format!("{prefix}{e}")).collect();
+    if r.more_errors > 0 {
+        lines.push(format!("{prefix}… and {} more errors", r.more_errors));
+    }
+    lines.join("\n")
+}
+
+/// Parses a track from JSON text.
+pub fn load_track_str(json: &str) -> Result<LoadedTrack, LoadError> {
+    load(json.to_owned(), None)
+}
+
+/// Reads and parses a track file.
+pub fn load_track_file(path: &Path) -> Result<LoadedTrack, LoadError> {
+    let json = std::fs::read(path).map_err(|source| LoadError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let json = match String::from_utf8(json) {
+        Ok(s) => s,
+        Err(e) => {
+            // Let the parser locate the bad byte.
+            let bytes = e.into_bytes();
+            let mut track = Box::<Track>::default();
+            let mut info = TrackInfo::default();
+            let report = entrain_format::parse(&bytes, &mut track, &mut info)
+                .err()
+                .unwrap_or_default();
+            return Err(LoadError::Invalid(
+                Box::new(report),
+                Some(path.to_path_buf()),
+            ));
+        }
+    };
+    load(json, Some(path.to_path_buf()))
+}
+
+fn load(json: String, path: Option<PathBuf>) -> Result<LoadedTrack, LoadError> {
+    let mut track = Box::<Track>::default();
+    let mut info = TrackInfo::default();
+    match entrain_format::parse(json.as_bytes(), &mut track, &mut info) {
+        Ok(warnings) => Ok(LoadedTrack {
+            track: Arc::from(track),
+            info,
+            warnings,
+            json,
+            path,
+        }),
+        Err(report) => Err(LoadError::Invalid(Box::new(report), path)),
+    }
+}
