@@ -19,7 +19,7 @@
 
 use crate::model::{TrackRef, VoiceSpec, MAX_VOICES_PER_STEP};
 use crate::timeline::{Placement, Timeline, TimelineError, MAX_PLACEMENTS};
-use crate::voices::{FilterSlot, StepClock, VoiceSlot, ZERO_PHASE_CAP};
+use crate::voices::{FilterSlot, StepClock, VoiceSlot, MAX_FILTERS_PER_VOICE, ZERO_PHASE_CAP};
 use entrain_dsp::fft::{fft, Complex};
 use entrain_dsp::math;
 use entrain_dsp::Frame;
@@ -530,13 +530,10 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
             act.iter().any(|a| a.slots.iter().any(|&s| s as usize == i))
         };
         let filter_busy = |f: usize, act: &Vec<Active, MAX_ACTIVE>, voices: &[VoiceSlot]| {
-            act.iter().any(|a| {
-                a.slots
-                    .iter()
-                    .any(|&s| voices[s as usize].filter_index() == Some(f))
-            })
+            act.iter()
+                .any(|a| a.slots.iter().any(|&s| voices[s as usize].uses_filter(f)))
         };
-        let mut taken_filters: Vec<usize, MAX_VOICES_PER_STEP> = Vec::new();
+        let mut taken_filters: Vec<usize, { 2 * MAX_VOICES_PER_STEP }> = Vec::new();
         let mut next_free = 0usize;
         for spec in specs.iter() {
             while next_free < pool && busy(next_free, &self.active) {
@@ -545,18 +542,17 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
             if next_free >= pool {
                 break; // cannot happen: capacity was checked at construction
             }
-            let filt = if VoiceSlot::needs_filter(spec) {
+            let mut filt: Vec<usize, MAX_FILTERS_PER_VOICE> = Vec::new();
+            for _ in 0..VoiceSlot::filters_needed(spec) {
                 let f = (0..parts.filters.len()).find(|&f| {
                     !taken_filters.contains(&f) && !filter_busy(f, &self.active, parts.voices)
                 });
                 if let Some(f) = f {
                     let _ = taken_filters.push(f);
+                    let _ = filt.push(f);
                 }
-                f
-            } else {
-                None
-            };
-            parts.voices[next_free] = VoiceSlot::new(spec, clock, parts.filters, filt);
+            }
+            parts.voices[next_free] = VoiceSlot::new(spec, clock, parts.filters, &filt);
             let _ = slots.push(next_free as u16);
             next_free += 1;
         }
@@ -733,13 +729,10 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
         let count = specs.len().min(parts.voices.len());
         let mut fslot = 0;
         for (j, spec) in specs.iter().take(count).enumerate() {
-            let filt = if VoiceSlot::needs_filter(spec) {
-                fslot += 1;
-                Some(fslot - 1)
-            } else {
-                None
-            };
-            parts.voices[j] = VoiceSlot::new(spec, clock, parts.filters, filt);
+            let need = VoiceSlot::filters_needed(spec);
+            let filt: Vec<usize, MAX_FILTERS_PER_VOICE> = (fslot..fslot + need).collect();
+            fslot += need;
+            parts.voices[j] = VoiceSlot::new(spec, clock, parts.filters, &filt);
         }
         let slots: Vec<u16, MAX_VOICES_PER_STEP> = (0..count as u16).collect();
         let mut peak = 0.0f32;
@@ -796,13 +789,10 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
             let count = specs.len().min(parts.voices.len());
             let mut fslot = 0;
             for (j, spec) in specs.iter().take(count).enumerate() {
-                let filt = if VoiceSlot::needs_filter(spec) {
-                    fslot += 1;
-                    Some(fslot - 1)
-                } else {
-                    None
-                };
-                parts.voices[j] = VoiceSlot::new(spec, clock, parts.filters, filt);
+                let need = VoiceSlot::filters_needed(spec);
+                let filt: Vec<usize, MAX_FILTERS_PER_VOICE> = (fslot..fslot + need).collect();
+                fslot += need;
+                parts.voices[j] = VoiceSlot::new(spec, clock, parts.filters, &filt);
             }
             let slots: Vec<u16, MAX_VOICES_PER_STEP> = (0..count as u16).collect();
             let (head, _) = parts.align[x..].split_at_mut(x);
@@ -921,7 +911,7 @@ fn peak_concurrency(tr: &TrackRef<'_>, tl: &Timeline) -> Result<(usize, usize, u
                 overlapping += 1;
                 let specs = step_voices(tr, q);
                 v += specs.len();
-                f += specs.iter().filter(|s| VoiceSlot::needs_filter(s)).count();
+                f += specs.iter().map(VoiceSlot::filters_needed).sum::<usize>();
             }
         }
         if overlapping > MAX_ACTIVE {
@@ -940,7 +930,7 @@ fn peak_concurrency(tr: &TrackRef<'_>, tl: &Timeline) -> Result<(usize, usize, u
         best.0 = best.0.max(specs.len());
         best.1 = best
             .1
-            .max(specs.iter().filter(|s| VoiceSlot::needs_filter(s)).count());
+            .max(specs.iter().map(VoiceSlot::filters_needed).sum::<usize>());
     }
     Ok(best)
 }

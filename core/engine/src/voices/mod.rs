@@ -19,6 +19,10 @@ use entrain_dsp::Frame;
 /// 4th-order low-pass down to ~150 Hz at 96 kHz with error below 1e-7.
 pub const ZERO_PHASE_CAP: usize = 8192;
 
+/// Maximum number of chained zero-phase filters on one voice (qam/hybrid: a 30 Hz
+/// high-pass then a 0.45·sr low-pass, VOICES.md §0.1 `apply_filters`).
+pub const MAX_FILTERS_PER_VOICE: usize = 2;
+
 /// One zero-phase filter slot (harmonic suppression and, later, the qam/hybrid output
 /// filters). Slots live outside the voice pool so that voices stay small.
 pub type FilterSlot = ZeroPhase<ZERO_PHASE_CAP>;
@@ -80,14 +84,16 @@ impl Voice {
         }
     }
 
-    /// The zero-phase filter this voice needs, if any.
-    pub fn zero_phase_filter(&self, sr: f64) -> Option<Sos> {
-        match self {
-            Voice::Isochronic(v) => v
-                .harmonic_cutoff()
-                .map(|fc| Sos::butterworth(4, Band::Low, fc, sr)),
-            _ => None,
+    /// The zero-phase filters this voice's output goes through, in order (at most
+    /// [`MAX_FILTERS_PER_VOICE`]; [`VoiceSlot::filters_needed`] must agree).
+    pub fn zero_phase_filters(&self, sr: f64) -> heapless::Vec<Sos, MAX_FILTERS_PER_VOICE> {
+        let mut v = heapless::Vec::new();
+        if let Voice::Isochronic(iso) = self {
+            if let Some(fc) = iso.harmonic_cutoff() {
+                let _ = v.push(Sos::butterworth(4, Band::Low, fc, sr));
+            }
         }
+        v
     }
 
     /// An upper bound of |output| per channel (streaming-mode headroom, TRACK_FORMAT.md §8.3).
@@ -131,8 +137,8 @@ pub struct VoiceSlot {
     i: u64,
     envelope: Envelope,
     click: ClickGuard,
-    /// Index of the zero-phase filter slot this voice uses.
-    filter: Option<usize>,
+    /// Zero-phase filter slots this voice uses, in processing order.
+    filter: [Option<usize>; MAX_FILTERS_PER_VOICE],
 }
 
 impl Default for VoiceSlot {
@@ -143,7 +149,7 @@ impl Default for VoiceSlot {
             i: 0,
             envelope: Envelope::Flat,
             click: ClickGuard::off(),
-            filter: None,
+            filter: [None; MAX_FILTERS_PER_VOICE],
         }
     }
 }
@@ -155,7 +161,7 @@ impl VoiceSlot {
         spec: &VoiceSpec,
         clock: StepClock,
         filters: &mut [FilterSlot],
-        filter: Option<usize>,
+        slots: &[usize],
     ) -> Self {
         let voice = Voice::new(spec, clock);
         let n = clock.n;
@@ -185,11 +191,16 @@ impl VoiceSlot {
                 ClickGuard::off(),
             ),
         };
-        let mut filter_used = None;
-        if let (Some(sos), Some(idx)) = (voice.zero_phase_filter(sr), filter) {
+        let mut filter_used = [None; MAX_FILTERS_PER_VOICE];
+        for (k, (sos, &idx)) in voice
+            .zero_phase_filters(sr)
+            .iter()
+            .zip(slots.iter())
+            .enumerate()
+        {
             if let Some(slot) = filters.get_mut(idx) {
-                *slot = ZeroPhase::new(sos, n, PADLEN_ORDER4);
-                filter_used = Some(idx);
+                *slot = ZeroPhase::new(*sos, n, PADLEN_ORDER4);
+                filter_used[k] = Some(idx);
             }
         }
         Self {
@@ -202,14 +213,17 @@ impl VoiceSlot {
         }
     }
 
-    /// The zero-phase filter slot this voice uses.
-    pub fn filter_index(&self) -> Option<usize> {
-        self.filter
+    /// True if this voice uses filter slot `f`.
+    pub fn uses_filter(&self, f: usize) -> bool {
+        self.filter.contains(&Some(f))
     }
 
-    /// True if this voice needs a zero-phase filter slot.
-    pub fn needs_filter(spec: &VoiceSpec) -> bool {
-        matches!(&spec.params, VoiceParams::Isochronic(p) if p.harmonic_suppression)
+    /// Number of zero-phase filter slots the voice of `spec` needs.
+    pub fn filters_needed(spec: &VoiceSpec) -> usize {
+        match &spec.params {
+            VoiceParams::Isochronic(p) if p.harmonic_suppression => 1,
+            _ => 0,
+        }
     }
 
     /// Samples in the voice.
@@ -231,14 +245,7 @@ impl VoiceSlot {
         if m == 0 {
             return;
         }
-        match self.filter.and_then(|k| filters.get_mut(k)) {
-            Some(zp) => {
-                let voice = &mut self.voice;
-                let mut src = |buf: &mut [Frame]| voice.process(buf);
-                zp.process(&mut src, live);
-            }
-            None => self.voice.process(live),
-        }
+        run_chain(&mut self.voice, &self.filter, filters, live);
         if !self.envelope.is_flat() {
             for (k, f) in live.iter_mut().enumerate() {
                 let g = self.envelope.gain64(self.i + k as u64);
@@ -261,22 +268,58 @@ impl VoiceSlot {
     /// is re-run from the start of the voice, which is exact but costs O(i).
     pub fn seek(&mut self, i: u64, filters: &mut [FilterSlot]) {
         let i = i.min(self.n);
-        match self.filter.and_then(|k| filters.get_mut(k)) {
-            Some(zp) => {
-                zp.reset();
-                self.voice.reset();
-                let mut skip = [[0.0f32; 2]; 256];
-                let mut left = i;
-                let voice = &mut self.voice;
-                let mut src = |buf: &mut [Frame]| voice.process(buf);
-                while left > 0 {
-                    let k = left.min(256) as usize;
-                    zp.process(&mut src, &mut skip[..k]);
-                    left -= k as u64;
+        if self.filter[0].is_some() {
+            for f in self.filter.iter().flatten() {
+                if let Some(zp) = filters.get_mut(*f) {
+                    zp.reset();
                 }
             }
-            None => self.voice.seek(i),
+            self.voice.reset();
+            let mut skip = [[0.0f32; 2]; 256];
+            let mut left = i;
+            while left > 0 {
+                let k = left.min(256) as usize;
+                run_chain(&mut self.voice, &self.filter, filters, &mut skip[..k]);
+                left -= k as u64;
+            }
+        } else {
+            self.voice.seek(i);
         }
         self.i = i;
+    }
+}
+
+/// Renders `out` from `voice` through its zero-phase filter chain.
+fn run_chain(
+    voice: &mut Voice,
+    chain: &[Option<usize>; MAX_FILTERS_PER_VOICE],
+    filters: &mut [FilterSlot],
+    out: &mut [Frame],
+) {
+    match *chain {
+        [None, _] => voice.process(out),
+        [Some(a), None] => match filters.get_mut(a) {
+            Some(zp) => zp.process(&mut |buf: &mut [Frame]| voice.process(buf), out),
+            None => voice.process(out),
+        },
+        [Some(a), Some(b)] => {
+            // Two disjoint slots of the same pool.
+            let (first, second) = if a < b {
+                let (lo, hi) = filters.split_at_mut(b);
+                (lo.get_mut(a), hi.get_mut(0))
+            } else {
+                let (lo, hi) = filters.split_at_mut(a);
+                (hi.get_mut(0), lo.get_mut(b))
+            };
+            match (first, second) {
+                (Some(z1), Some(z2)) => {
+                    let mut inner = |buf: &mut [Frame]| {
+                        z1.process(&mut |b2: &mut [Frame]| voice.process(b2), buf)
+                    };
+                    z2.process(&mut inner, out);
+                }
+                _ => voice.process(out),
+            }
+        }
     }
 }
