@@ -284,7 +284,7 @@ mod tests {
             points: pts,
             len: 3,
         });
-        assert!((c.apply(0.25) - 0.4).abs() < 1e-12);
-        assert!((c.apply(0.75) - 0.9).abs() < 1e-12);
+        assert!((c.apply(0.25) - 0.4).abs() < 1e-7);
+        assert!((c.apply(0.75) - 0.9).abs() < 1e-7);
     }
 }
