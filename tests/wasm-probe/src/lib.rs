@@ -1,1 +1,355 @@
-//! placeholder
+//! `entrain-wasm-probe`: the three core crates on bare `wasm32-unknown-unknown`.
+//!
+//! No allocator, no wasm-bindgen, no JS glue: the module exports plain `extern "C"`
+//! functions ([`ffi`], wasm32 only) over static buffers. `tests/node/wasm_hash.mjs` writes
+//! a track's JSON into the input buffer, calls `hash_track`, and compares the FNV-1a 64
+//! fingerprint with `realtime_backend hash` on the host (STYLE.md §8: the same bits on
+//! every target).
+//!
+//! What the probe does is exactly what the CLI's `hash` subcommand does: parse with
+//! [`entrain_format::parse`], build an [`Engine`] with [`Config::default`] and the
+//! requested mode, render `min(max_frames, total)` frames in blocks of `block` frames, and
+//! feed each block to [`Fnv1a64`]. Only the storage differs: fixed capacities here
+//! ([`ProbeTrack`], [`Pools`], a fixed alignment scratch), heap on the host. A track that
+//! does not fit is reported as a capacity problem ([`ERR_CAPACITY`]), never truncated.
+//!
+//! The crate is `no_std` everywhere. On non-wasm targets it links `std` only so that the
+//! host `cdylib` (built by `cargo build --workspace`) gets a panic runtime and so that unit
+//! tests run; no code here uses it.
+#![no_std]
+#![warn(missing_docs)]
+
+#[cfg(any(test, not(target_arch = "wasm32")))]
+extern crate std;
+
+pub mod cell;
+#[cfg(target_arch = "wasm32")]
+pub mod ffi;
+pub mod message;
+
+use core::fmt::Write as _;
+use entrain_dsp::fft::Complex;
+use entrain_dsp::hash::Fnv1a64;
+use entrain_dsp::Frame;
+use entrain_engine::engine::{
+    ArrayMemory, BuildError, Config, Engine, Memory, Mode, Parts, MAX_ALIGNED_HEADS,
+};
+use entrain_engine::model::Track;
+use entrain_format::{ErrorKind, TrackInfo};
+pub use message::Message;
+
+/// Bare wasm has no panic runtime: a panic traps (`unreachable`), which the JS caller sees
+/// as a `RuntimeError`. Render paths do not panic (STYLE.md §5); this is the backstop.
+#[cfg(all(target_arch = "wasm32", not(test)))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    core::arch::wasm32::unreachable()
+}
+
+/// Steps a probe track may hold. The shared example tracks have at most 11 steps; a small
+/// capacity keeps the static track small, and a longer track is skipped, not truncated.
+pub const MAX_STEPS: usize = 16;
+/// Voices a probe track may hold in all steps together. The shared examples need at most
+/// 23 and the original presets (`tracks/original`, one step each) at most 26.
+pub const MAX_VOICES: usize = 64;
+/// Voice slots of the engine pool (voices sounding at once, crossfades included).
+pub const POOL_VOICES: usize = 64;
+/// Zero-phase filter slots (64 KiB each: `ZERO_PHASE_CAP` stereo f32 frames).
+pub const POOL_FILTERS: usize = 4;
+/// Largest render block, frames (the firmware uses 48..480, cpal up to a few thousand).
+pub const MAX_BLOCK: usize = 4096;
+/// Largest crossfade, frames, that compatible mode can phase-align: 2^18 frames
+/// (5.9 s at 44.1 kHz). It fixes the alignment scratch at 8 MiB of frames and 16 MiB of
+/// FFT values (static, zero-initialised, so it costs no bytes in the `.wasm` file).
+pub const ALIGN_MAX_XFADE: usize = 1 << 18;
+/// Alignment frames for [`ALIGN_MAX_XFADE`] (the engine's `Requirements::align_frames`).
+pub const ALIGN_FRAMES: usize = (2 + MAX_ALIGNED_HEADS) * ALIGN_MAX_XFADE;
+/// FFT scratch for [`ALIGN_MAX_XFADE`] (the engine's `Requirements::fft`).
+pub const ALIGN_FFT: usize = 2 * (2 * ALIGN_MAX_XFADE).next_power_of_two();
+
+/// The probe's track storage.
+pub type ProbeTrack = Track<MAX_STEPS, MAX_VOICES>;
+/// The probe's voice and filter pools.
+pub type Pools = ArrayMemory<POOL_VOICES, POOL_FILTERS>;
+
+/// `mode` argument: the original's offline chain ([`Mode::Compatible`]).
+pub const MODE_COMPATIBLE: u32 = 0;
+/// `mode` argument: fixed headroom and limiter ([`Mode::Streaming`]).
+pub const MODE_STREAMING: u32 = 1;
+
+/// Success.
+pub const OK: u32 = 0;
+/// Bad arguments: input longer than the buffer, block 0 or above [`MAX_BLOCK`], unknown mode.
+pub const ERR_ARGS: u32 = 1;
+/// The track does not parse (for a reason other than a probe capacity).
+pub const ERR_PARSE: u32 = 2;
+/// The track exceeds a probe capacity (steps, voices, pool, filters, alignment scratch).
+pub const ERR_CAPACITY: u32 = 3;
+/// The engine refused the track for a reason other than a probe capacity.
+pub const ERR_BUILD: u32 = 4;
+/// A call arrived while another was running (re-entrancy; cannot happen single-threaded).
+pub const ERR_BUSY: u32 = 5;
+
+/// What a successful render produced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Outcome {
+    /// FNV-1a 64 of the interleaved f32 output.
+    pub hash: u64,
+    /// Frames rendered and hashed.
+    pub frames: u64,
+    /// Frames in the whole track.
+    pub total_frames: u64,
+    /// The track's sample rate, Hz.
+    pub sample_rate: u32,
+}
+
+/// Working memory lent to [`hash_json`]: the track, the pools and the scratch buffers.
+pub struct Work<'a> {
+    /// Parsed track (overwritten by each call).
+    pub track: &'a mut ProbeTrack,
+    /// Parse side information (overwritten by each call).
+    pub info: &'a mut TrackInfo,
+    /// Voice and filter pools.
+    pub pools: &'a mut Pools,
+    /// Phase-alignment frames (compatible mode; may be empty).
+    pub align: &'a mut [Frame],
+    /// Phase-alignment FFT scratch (compatible mode; may be empty).
+    pub fft: &'a mut [Complex],
+    /// Render buffer; its length caps the block size.
+    pub out: &'a mut [Frame],
+}
+
+/// [`Pools`] plus borrowed alignment scratch, as one [`Memory`].
+struct ProbeMemory<'a> {
+    pools: &'a mut Pools,
+    align: &'a mut [Frame],
+    fft: &'a mut [Complex],
+}
+
+impl Memory for ProbeMemory<'_> {
+    fn parts(&mut self) -> Parts<'_> {
+        let p = self.pools.parts();
+        Parts {
+            voices: p.voices,
+            filters: p.filters,
+            align: &mut *self.align,
+            fft: &mut *self.fft,
+        }
+    }
+}
+
+/// Maps the FFI `mode` argument.
+pub fn mode_from_u32(mode: u32) -> Option<Mode> {
+    match mode {
+        MODE_COMPATIBLE => Some(Mode::Compatible),
+        MODE_STREAMING => Some(Mode::Streaming),
+        _ => None,
+    }
+}
+
+/// Parses `input`, renders up to `max_frames` frames in blocks of `block` and hashes them,
+/// exactly as `realtime_backend hash` does. On failure returns an error code (`ERR_*`) and
+/// writes the reason to `msg`.
+pub fn hash_json(
+    input: &[u8],
+    block: usize,
+    mode: Mode,
+    max_frames: u64,
+    work: Work<'_>,
+    msg: &mut Message,
+) -> Result<Outcome, u32> {
+    msg.clear();
+    if block == 0 || block > work.out.len() {
+        let _ = write!(msg, "block {block} outside 1..={}", work.out.len());
+        return Err(ERR_ARGS);
+    }
+    if let Err(report) = entrain_format::parse(input, work.track, work.info) {
+        let capacity = report
+            .errors
+            .iter()
+            .find(|e| matches!(e.kind, ErrorKind::TooMany { .. }));
+        return match capacity {
+            Some(e) => {
+                let _ = write!(msg, "{e}");
+                Err(ERR_CAPACITY)
+            }
+            None => {
+                match report.errors.first() {
+                    Some(e) => {
+                        let _ = write!(msg, "{e}");
+                    }
+                    None => {
+                        let _ = write!(msg, "failed without an error");
+                    }
+                }
+                if report.errors.len() + report.more_errors > 1 {
+                    let more = report.errors.len() + report.more_errors - 1;
+                    let _ = write!(msg, " (and {more} more)");
+                }
+                Err(ERR_PARSE)
+            }
+        };
+    }
+    let cfg = Config {
+        mode,
+        ..Config::default()
+    };
+    let mem = ProbeMemory {
+        pools: work.pools,
+        align: work.align,
+        fft: work.fft,
+    };
+    let mut engine = match Engine::new(&*work.track, mem, cfg) {
+        Ok(e) => e,
+        Err(e) => return Err(build_error(e, msg)),
+    };
+    let total = max_frames.min(engine.total_frames());
+    let out = &mut work.out[..block];
+    let mut h = Fnv1a64::new();
+    let mut done = 0u64;
+    while done < total {
+        let n = ((total - done) as usize).min(block);
+        engine.render(&mut out[..n]);
+        h.write_frames(&out[..n]);
+        done += n as u64;
+    }
+    Ok(Outcome {
+        hash: h.finish(),
+        frames: total,
+        total_frames: engine.total_frames(),
+        sample_rate: engine.sample_rate(),
+    })
+}
+
+fn build_error(e: BuildError, msg: &mut Message) -> u32 {
+    match e {
+        BuildError::VoicePool {
+            step,
+            needed,
+            available,
+        } => {
+            let _ = write!(
+                msg,
+                "{needed} voices at once > {available} pool slots (step {step})"
+            );
+            ERR_CAPACITY
+        }
+        BuildError::FilterSlots {
+            step,
+            needed,
+            available,
+        } => {
+            let _ = write!(
+                msg,
+                "{needed} zero-phase filters at once > {available} slots (step {step})"
+            );
+            ERR_CAPACITY
+        }
+        BuildError::AlignScratch { frames, fft } => {
+            let _ = write!(
+                msg,
+                "phase alignment needs {frames} frames and {fft} FFT values > \
+                 {ALIGN_FRAMES} and {ALIGN_FFT} (crossfade longer than {ALIGN_MAX_XFADE} frames)"
+            );
+            ERR_CAPACITY
+        }
+        other => {
+            let _ = write!(msg, "{other:?}");
+            ERR_BUILD
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::boxed::Box;
+    use std::string::String;
+    use std::vec;
+
+    const DEMO: &[u8] = include_bytes!("../../../assets/demo.json");
+
+    struct Heap {
+        track: Box<ProbeTrack>,
+        info: Box<TrackInfo>,
+        pools: Box<Pools>,
+        out: std::vec::Vec<Frame>,
+    }
+
+    impl Heap {
+        fn new() -> Self {
+            Self {
+                track: Box::default(),
+                info: Box::default(),
+                pools: Box::default(),
+                out: vec![[0.0; 2]; MAX_BLOCK],
+            }
+        }
+
+        fn run(
+            &mut self,
+            input: &[u8],
+            block: usize,
+            mode: Mode,
+            max: u64,
+        ) -> Result<Outcome, (u32, String)> {
+            let mut msg = Message::new();
+            let work = Work {
+                track: &mut self.track,
+                info: &mut self.info,
+                pools: &mut self.pools,
+                align: &mut [],
+                fft: &mut [],
+                out: &mut self.out,
+            };
+            hash_json(input, block, mode, max, work, &mut msg).map_err(|c| (c, msg.as_str().into()))
+        }
+    }
+
+    #[test]
+    fn block_size_does_not_change_the_hash() {
+        let mut heap = Heap::new();
+        let a = heap.run(DEMO, 480, Mode::Streaming, 44_100).unwrap();
+        let b = heap.run(DEMO, 7, Mode::Streaming, 44_100).unwrap();
+        let c = heap.run(DEMO, 1, Mode::Streaming, 44_100).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a, c);
+        assert_eq!(a.frames, 44_100);
+    }
+
+    #[test]
+    fn errors_are_reported_with_a_reason() {
+        let mut heap = Heap::new();
+        let (code, msg) = heap
+            .run(b"{\"global\": ", 64, Mode::Streaming, 10)
+            .unwrap_err();
+        assert_eq!(code, ERR_PARSE);
+        assert!(msg.contains("invalid JSON"), "{msg}");
+        let (code, _) = heap.run(DEMO, 0, Mode::Streaming, 10).unwrap_err();
+        assert_eq!(code, ERR_ARGS);
+        let (code, _) = heap
+            .run(DEMO, MAX_BLOCK + 1, Mode::Streaming, 10)
+            .unwrap_err();
+        assert_eq!(code, ERR_ARGS);
+    }
+
+    #[test]
+    fn too_many_steps_is_a_capacity_problem() {
+        let step = r#"{"duration": 1, "voices": [{"synth_function_name": "binaural_beat", "params": {}}]}"#;
+        let mut json =
+            std::string::String::from(r#"{"global": {"sample_rate": 44100}, "progression": ["#);
+        for i in 0..=MAX_STEPS {
+            if i > 0 {
+                json.push(',');
+            }
+            json.push_str(step);
+        }
+        json.push_str("]}");
+        let mut heap = Heap::new();
+        let (code, msg) = heap
+            .run(json.as_bytes(), 64, Mode::Streaming, 10)
+            .unwrap_err();
+        assert_eq!(code, ERR_CAPACITY, "{msg}");
+        assert!(msg.contains("too many steps"), "{msg}");
+    }
+}

@@ -1,0 +1,278 @@
+#!/usr/bin/env bash
+# Installs what the tests need (idempotently), then runs every test stage in order and
+# stops at the first failure. This is what CI runs (.ci/run) and what README.md's
+# "Quick start" tells a new contributor to run on a fresh Debian machine.
+#
+#   ./scripts/test.sh                      setup, then every stage
+#   ./scripts/test.sh --only wasm,smoke    setup, then only these stages (in stage order)
+#   ./scripts/test.sh --skip clippy        every stage but these
+#   ./scripts/test.sh --no-setup ...       do not install anything (just check and run)
+#   ./scripts/test.sh --keep-going         run the remaining stages after a failure
+#   ./scripts/test.sh --list               list the stages
+#
+# Environment: WASM_HASH_ARGS is passed to tests/node/wasm_hash.mjs (word-split), e.g.
+# WASM_HASH_ARGS="--seconds 30 --blocks 64,480"; ENTRAIN_TRACKS overrides the track folder
+# (default: ../shared/tracks next to the repository).
+set -euo pipefail
+shopt -s inherit_errexit
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+# ---- what the tests need ------------------------------------------------------------------
+
+# Debian packages. Add a line here when a stage needs a new one (planned: mesa-vulkan-drivers
+# for the wgpu stage, chromium for the AudioWorklet test, python3-venv for the PyO3 module).
+APT_PACKAGES=(
+    sox            # smoke: inspects the rendered WAV (length, channels, rate, peak)
+    binaryen       # wasm-opt, for wasm size checks of the adapters
+    qemu-system-arm # firmware tests of the core on an emulated Cortex-M
+    libasound2-dev # ALSA headers: cpal (entrain-cpal) links libasound
+    pkg-config     # how alsa-sys finds libasound
+)
+RUST_TARGETS=(thumbv7em-none-eabihf wasm32-unknown-unknown)
+RUST_COMPONENTS=(rustfmt clippy)
+
+# Stages, in the order they run. Each is a function stage_<name> below.
+STAGES=(fmt clippy test nostd wasm smoke)
+declare -A STAGE_DOC=(
+    [fmt]="cargo fmt --all -- --check"
+    [clippy]="cargo clippy --workspace --all-targets -D warnings (+ the wasm probe on wasm32)"
+    [test]="cargo test --workspace"
+    [nostd]="core crates build for thumbv7em-none-eabihf and wasm32-unknown-unknown"
+    [wasm]="wasm32 probe in node: hashes equal the host's (tests/node/wasm_hash.mjs)"
+    [smoke]="CLI renders the bundled demo: 89.0 s, stereo, 44.1 kHz, peak <= -11.9 dBFS"
+)
+CORE_CRATES=(-p entrain-dsp -p entrain-engine -p entrain-format)
+
+# ---- output helpers ----------------------------------------------------------------------
+
+T0=$SECONDS
+bold=""
+red=""
+green=""
+reset=""
+if [[ -t 1 ]]; then
+    bold=$'\e[1m'
+    red=$'\e[31m'
+    green=$'\e[32m'
+    reset=$'\e[0m'
+fi
+
+banner() { printf '\n%s==> %s%s\n' "$bold" "$*" "$reset"; }
+die() {
+    printf '%serror:%s %s\n' "$red" "$reset" "$*" >&2
+    exit 2
+}
+elapsed() {
+    local s=$1
+    printf '%dm%02ds' $((s / 60)) $((s % 60))
+}
+
+usage() {
+    sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'
+    printf 'Stages:\n'
+    for s in "${STAGES[@]}"; do printf '  %-7s %s\n' "$s" "${STAGE_DOC[$s]}"; done
+}
+
+# ---- arguments ---------------------------------------------------------------------------
+
+only=""
+skip=""
+setup=1
+keep_going=0
+while (($#)); do
+    case $1 in
+    --only) only=${2:?--only needs a list of stages}; shift ;;
+    --only=*) only=${1#*=} ;;
+    --skip) skip=${2:?--skip needs a list of stages}; shift ;;
+    --skip=*) skip=${1#*=} ;;
+    --no-setup) setup=0 ;;
+    --keep-going) keep_going=1 ;;
+    --list) for s in "${STAGES[@]}"; do printf '%-7s %s\n' "$s" "${STAGE_DOC[$s]}"; done; exit 0 ;;
+    -h | --help) usage; exit 0 ;;
+    *) usage >&2; die "unknown argument: $1" ;;
+    esac
+    shift
+done
+
+in_list() { [[ ",$2," == *",$1,"* ]]; }
+for s in ${only//,/ } ${skip//,/ }; do
+    [[ -n ${STAGE_DOC[$s]+x} ]] || die "unknown stage '$s' (stages: ${STAGES[*]})"
+done
+selected=()
+for s in "${STAGES[@]}"; do
+    if [[ -n $only ]] && ! in_list "$s" "$only"; then continue; fi
+    if in_list "$s" "$skip"; then continue; fi
+    selected+=("$s")
+done
+((${#selected[@]})) || die "no stage selected"
+
+# ---- setup -------------------------------------------------------------------------------
+
+as_root() {
+    if ((EUID == 0)); then
+        "$@"
+    elif command -v sudo >/dev/null; then
+        sudo "$@"
+    else
+        die "need root or sudo to run: $*"
+    fi
+}
+
+setup_apt() {
+    local missing=() p
+    command -v node >/dev/null || missing+=(nodejs)
+    for p in "${APT_PACKAGES[@]}"; do
+        dpkg -s "$p" 2>/dev/null | grep -q '^Status: install ok installed' || missing+=("$p")
+    done
+    if ((${#missing[@]} == 0)); then
+        echo "apt: all ${#APT_PACKAGES[@]} packages installed"
+        return
+    fi
+    echo "apt: installing ${missing[*]}"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+setup_rust() {
+    command -v rustup >/dev/null || die "rustup not found: install Rust with rustup (https://rustup.rs) first"
+    local have t c
+    have=$(rustup target list --installed)
+    for t in "${RUST_TARGETS[@]}"; do
+        grep -qx "$t" <<<"$have" || rustup target add "$t"
+    done
+    have=$(rustup component list --installed)
+    for c in "${RUST_COMPONENTS[@]}"; do
+        grep -q "^$c" <<<"$have" || rustup component add "$c"
+    done
+    echo "rustup: targets ${RUST_TARGETS[*]} and components ${RUST_COMPONENTS[*]} present"
+}
+
+# ---- stages ------------------------------------------------------------------------------
+# Each runs in a subshell with errexit on, so any failing command fails the stage.
+
+stage_fmt() {
+    cargo fmt --all -- --check
+}
+
+stage_clippy() {
+    cargo clippy --workspace --all-targets -- -D warnings
+    # The probe's exports only exist on wasm32; lint them where they compile.
+    cargo clippy -p entrain-wasm-probe --no-deps --target wasm32-unknown-unknown -- -D warnings
+}
+
+stage_test() {
+    # The workspace's test profile builds with opt-level 2.
+    cargo test --workspace
+}
+
+stage_nostd() {
+    # No std on these targets (thumbv7em has none at all): if a core crate or one of its
+    # dependencies needs std, this does not compile.
+    local t
+    for t in "${RUST_TARGETS[@]}"; do
+        echo "--- $t"
+        cargo build "${CORE_CRATES[@]}" --no-default-features --target "$t"
+    done
+    # alloc does exist on both targets; core must not use it (STYLE.md §2) until the
+    # firmware link (no global allocator) proves it.
+    if grep -rn --include='*.rs' -E '^\s*(extern crate alloc|use alloc::)' core/; then
+        echo "core crates must not use alloc" >&2
+        return 1
+    fi
+}
+
+stage_wasm() {
+    cargo build --release -p entrain-cli --bin realtime_backend
+    cargo build --release -p entrain-wasm-probe --target wasm32-unknown-unknown
+    # shellcheck disable=SC2086 # word splitting is the point
+    node tests/node/wasm_hash.mjs ${WASM_HASH_ARGS:-}
+}
+
+stage_smoke() {
+    local tmp wav info peak
+    tmp=$(mktemp -d)
+    # shellcheck disable=SC2064 # expand now: $tmp is local to this function
+    trap "rm -rf '$tmp'" EXIT
+    # Exactly README.md's first command, run in an empty folder.
+    (cd "$tmp" && cargo run --release --manifest-path "$ROOT/Cargo.toml" -p entrain-cli \
+        --bin realtime_backend -- render)
+    wav="$tmp/demo.wav"
+    [[ -s $wav ]] || { echo "render did not write demo.wav" >&2; return 1; }
+    info=$(sox --i "$wav")
+    echo "$info"
+    local rate channels samples
+    rate=$(sox --i -r "$wav")
+    channels=$(sox --i -c "$wav")
+    samples=$(sox --i -s "$wav")
+    peak=$(sox "$wav" -n stats 2>&1 | awk '/^Pk lev dB/ { print $4 }')
+    echo "rate $rate Hz, $channels channels, $samples frames, peak $peak dBFS"
+    local ok=1
+    [[ $rate == 44100 ]] || { echo "expected 44100 Hz, got $rate" >&2; ok=0; }
+    [[ $channels == 2 ]] || { echo "expected 2 channels, got $channels" >&2; ok=0; }
+    # 89.0 s at 44.1 kHz, exactly.
+    [[ $samples == 3924900 ]] || { echo "expected 3924900 frames (89.0 s), got $samples" >&2; ok=0; }
+    # Normalised to peak 0.25 (-12.04 dBFS): at most -11.9, and not far below (not silent).
+    awk -v p="$peak" 'BEGIN { exit !(p != "" && p <= -11.9 && p >= -12.5) }' ||
+        { echo "expected a peak of -12.04 dBFS (between -12.5 and -11.9), got '$peak'" >&2; ok=0; }
+    ((ok))
+}
+
+# ---- run ---------------------------------------------------------------------------------
+
+declare -A took=() result=()
+summary() {
+    banner "summary"
+    local s
+    for s in "${selected[@]}"; do
+        printf '  %-7s %-6s %s\n' "$s" "${result[$s]:-not run}" "${took[$s]:-}"
+    done
+    printf '%stotal elapsed: %s%s\n' "$bold" "$(elapsed $((SECONDS - T0)))" "$reset"
+}
+
+banner "entrain tests: ${selected[*]}"
+echo "repository: $ROOT"
+if ((setup)); then
+    banner "setup: apt packages, rustup targets and components"
+    setup_apt
+    setup_rust
+fi
+for tool in cargo rustc node sox; do
+    command -v "$tool" >/dev/null || die "$tool not found (run without --no-setup to install it)"
+done
+printf '%s\n' "$(rustc --version)" "$(cargo --version)" "node $(node --version)" "sox $(sox --version | awk '{ print $NF }')"
+
+failed=()
+n=0
+for s in "${selected[@]}"; do
+    n=$((n + 1))
+    banner "stage ${n}/${#selected[@]} ${s}: ${STAGE_DOC[$s]}"
+    start=$SECONDS
+    set +e
+    (
+        set -e
+        "stage_$s"
+    )
+    rc=$?
+    set -e
+    took[$s]=$(elapsed $((SECONDS - start)))
+    if ((rc == 0)); then
+        result[$s]=ok
+        printf '%s--- stage %s passed in %s%s\n' "$green" "$s" "${took[$s]}" "$reset"
+    else
+        result[$s]=FAILED
+        failed+=("$s")
+        printf '\n%s%s!!! stage %s FAILED (exit %d) after %s%s\n' "$bold" "$red" "$s" "$rc" "${took[$s]}" "$reset" >&2
+        if ((!keep_going)); then
+            summary
+            exit "$rc"
+        fi
+    fi
+done
+summary
+if ((${#failed[@]})); then
+    printf '%sfailed stages: %s%s\n' "$red" "${failed[*]}" "$reset" >&2
+    exit 1
+fi
+printf '%sall stages passed%s\n' "$green" "$reset"

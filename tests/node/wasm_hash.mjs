@@ -1,0 +1,271 @@
+#!/usr/bin/env node
+// Cross-target fingerprint check (STYLE.md §8): the core crates compiled for bare
+// wasm32-unknown-unknown (tests/wasm-probe) must render the same bits as the host.
+//
+// For each track it writes the JSON into the probe's input buffer, calls
+// hash_track(len, block, mode, max_frames) for several block sizes, and compares the
+// FNV-1a 64 hash with `realtime_backend hash TRACK --block 480 --mode M --duration S`.
+//
+//   node tests/node/wasm_hash.mjs [options] [TRACK.json | DIR ...]
+//
+// Options (defaults in brackets):
+//   --tracks DIR         track folder, every *.json in it [$ENTRAIN_TRACKS or ../shared/tracks
+//                        relative to the repository root]; assets/demo.json is always added
+//   --seconds S          length compared for blocks > 1 [10]
+//   --short-seconds S    length compared for block 1 (slow per-frame calls) [2]
+//   --blocks LIST        streaming block sizes [1,7,64,480]
+//   --compatible-blocks LIST   compatible-mode block sizes [64,480]
+//   --compatible-max-seconds S compare compatible mode only for tracks up to S seconds long:
+//                        its analysis passes render the whole track on every call [200]
+//   --wasm PATH          [target/wasm32-unknown-unknown/release/entrain_wasm_probe.wasm]
+//   --host PATH          [target/release/realtime_backend]
+//
+// Tracks the host cannot load, or that exceed a probe capacity, are listed as SKIP with
+// the reason. Any mismatch, or a probe failure on a track the host renders, is a FAIL
+// and makes the exit status 1. Exit status 2: the setup is broken (missing files).
+
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+// Must match tests/wasm-probe/src/lib.rs.
+const MODE = { compatible: 0, streaming: 1 };
+const ERR = { 0: "ok", 1: "args", 2: "parse", 3: "capacity", 4: "build", 5: "busy" };
+const ERR_CAPACITY = 3;
+
+function parseArgs(argv) {
+  const o = {
+    tracks: process.env.ENTRAIN_TRACKS || resolve(ROOT, "..", "shared", "tracks"),
+    seconds: 10,
+    shortSeconds: 2,
+    blocks: [1, 7, 64, 480],
+    compatibleBlocks: [64, 480],
+    compatibleMaxSeconds: 200,
+    wasm: join(ROOT, "target", "wasm32-unknown-unknown", "release", "entrain_wasm_probe.wasm"),
+    host: join(ROOT, "target", "release", "realtime_backend"),
+    extra: [],
+  };
+  const list = (s) => s.split(",").filter(Boolean).map((x) => positiveInt(x, "block"));
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = () => {
+      if (i + 1 >= argv.length) usage(`${a} needs a value`);
+      return argv[++i];
+    };
+    switch (a) {
+      case "--tracks": o.tracks = resolve(value()); break;
+      case "--seconds": o.seconds = positiveNumber(value(), a); break;
+      case "--short-seconds": o.shortSeconds = positiveNumber(value(), a); break;
+      case "--blocks": o.blocks = list(value()); break;
+      case "--compatible-blocks": o.compatibleBlocks = list(value()); break;
+      case "--compatible-max-seconds": o.compatibleMaxSeconds = Number(value()); break;
+      case "--wasm": o.wasm = resolve(value()); break;
+      case "--host": o.host = resolve(value()); break;
+      case "-h": case "--help": usage(); break;
+      default:
+        if (a.startsWith("-")) usage(`unknown option ${a}`);
+        o.extra.push(resolve(a));
+    }
+  }
+  return o;
+}
+
+function usage(msg) {
+  const head = readFileSync(fileURLToPath(import.meta.url), "utf8")
+    .split("\n").slice(1).filter((l) => l.startsWith("//")).map((l) => l.slice(3)).join("\n");
+  if (msg) console.error(`error: ${msg}\n`);
+  console.error(head);
+  process.exit(msg ? 2 : 0);
+}
+
+function positiveNumber(s, what) {
+  const x = Number(s);
+  if (!(x > 0)) usage(`${what}: expected a positive number, got ${s}`);
+  return x;
+}
+
+function positiveInt(s, what) {
+  const x = Number(s);
+  if (!Number.isInteger(x) || x < 1) usage(`${what}: expected a positive integer, got ${s}`);
+  return x;
+}
+
+function trackFiles(o) {
+  const files = [];
+  const addDir = (d) => {
+    if (!existsSync(d) || !statSync(d).isDirectory()) {
+      console.error(`error: track folder ${d} not found (set ENTRAIN_TRACKS or --tracks)`);
+      process.exit(2);
+    }
+    for (const f of readdirSync(d).filter((f) => f.endsWith(".json")).sort()) files.push(join(d, f));
+  };
+  addDir(o.tracks);
+  for (const p of o.extra) {
+    if (statSync(p).isDirectory()) addDir(p);
+    else files.push(p);
+  }
+  files.push(join(ROOT, "assets", "demo.json"));
+  return [...new Set(files)];
+}
+
+// `realtime_backend hash`: { hash, frames } or { error }.
+function hostHash(o, file, mode, seconds) {
+  try {
+    const out = execFileSync(
+      o.host,
+      ["hash", file, "--block", "480", "--mode", mode, "--duration", String(seconds)],
+      { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 1 << 20 },
+    );
+    const m = /^([0-9a-f]{16}) +(\d+) frames/m.exec(out);
+    if (!m) return { error: `unexpected output: ${out.trim()}` };
+    return { hash: m[1], frames: BigInt(m[2]) };
+  } catch (e) {
+    const err = String(e.stderr || e.message).trim().split("\n");
+    // The first error line names the problem; warnings come before it.
+    const line = err.find((l) => l.startsWith("error")) || err[err.length - 1];
+    return { error: line };
+  }
+}
+
+class Probe {
+  constructor(bytes) {
+    const module = new WebAssembly.Module(bytes);
+    const imports = WebAssembly.Module.imports(module);
+    if (imports.length) {
+      throw new Error(`the probe must import nothing, it imports ${JSON.stringify(imports)}`);
+    }
+    this.x = new WebAssembly.Instance(module, {}).exports;
+    this.capacity = this.x.input_capacity();
+  }
+
+  // Writes `json` (bytes) into the input buffer; returns its length or null if too big.
+  load(json) {
+    if (json.length > this.capacity) return null;
+    new Uint8Array(this.x.memory.buffer, this.x.input_ptr(), json.length).set(json);
+    return json.length;
+  }
+
+  hash(len, block, mode, frames) {
+    const t0 = performance.now();
+    const h = this.x.hash_track(len, block, MODE[mode], BigInt(frames));
+    const ms = performance.now() - t0;
+    const code = this.x.error_code();
+    if (code !== 0) {
+      const msg = new TextDecoder().decode(
+        new Uint8Array(this.x.memory.buffer, this.x.error_ptr(), this.x.error_len()),
+      );
+      return { code, error: `${ERR[code] ?? code}: ${msg}`, ms };
+    }
+    return {
+      code,
+      hash: BigInt.asUintN(64, h).toString(16).padStart(16, "0"),
+      frames: BigInt.asUintN(64, this.x.frames()),
+      total: BigInt.asUintN(64, this.x.total_frames()),
+      sampleRate: this.x.sample_rate(),
+      ms,
+    };
+  }
+}
+
+function main() {
+  const o = parseArgs(process.argv.slice(2));
+  for (const [what, p, how] of [
+    ["wasm probe", o.wasm, "cargo build -p entrain-wasm-probe --release --target wasm32-unknown-unknown"],
+    ["host CLI", o.host, "cargo build --release -p entrain-cli"],
+  ]) {
+    if (!existsSync(p)) {
+      console.error(`error: ${what} ${p} not found; build it with: ${how}`);
+      process.exit(2);
+    }
+  }
+  const probe = new Probe(readFileSync(o.wasm));
+  const files = trackFiles(o);
+  console.log(
+    `wasm probe ${basename(o.wasm)} vs host ${basename(o.host)}: ${files.length} tracks, ` +
+      `streaming blocks ${o.blocks.join(",")} (${o.seconds} s; block 1: ${o.shortSeconds} s), ` +
+      `compatible blocks ${o.compatibleBlocks.join(",")} (tracks ≤ ${o.compatibleMaxSeconds} s)`,
+  );
+  const tally = { PASS: 0, FAIL: 0, SKIP: 0 };
+  const report = (status, name, what, detail) => {
+    tally[status]++;
+    console.log(`${status}  ${name.padEnd(28)} ${what.padEnd(24)} ${detail}`);
+  };
+
+  for (const file of files) {
+    const name = basename(file);
+    const len = probe.load(readFileSync(file));
+    if (len === null) {
+      report("SKIP", name, "", `capacity: input ${statSync(file).size} bytes > ${probe.capacity}`);
+      continue;
+    }
+    // Host first: a track the host cannot load is not the probe's business.
+    const hostRuns = new Map();
+    const host = (mode, seconds) => {
+      const key = `${mode}/${seconds}`;
+      if (!hostRuns.has(key)) hostRuns.set(key, hostHash(o, file, mode, seconds));
+      return hostRuns.get(key);
+    };
+    const first = host("streaming", o.seconds);
+    if (first.error) {
+      report("SKIP", name, "", `host cannot render it: ${first.error}`);
+      continue;
+    }
+    let trackSeconds = null;
+    const modes = [["streaming", o.blocks]];
+    let skipped = false;
+    for (let m = 0; m < modes.length && !skipped; m++) {
+      const [mode, blocks] = modes[m];
+      for (const block of blocks) {
+        const seconds = block === 1 ? Math.min(o.shortSeconds, o.seconds) : o.seconds;
+        const what = `${mode} block ${block}`;
+        const h = host(mode, seconds);
+        if (h.error) {
+          report("FAIL", name, what, `host failed in ${mode} mode: ${h.error}`);
+          continue;
+        }
+        const w = probe.hash(len, block, mode, h.frames);
+        if (w.code === ERR_CAPACITY) {
+          report("SKIP", name, what, w.error);
+          if (mode === "streaming") skipped = true;
+          break;
+        }
+        if (w.code !== 0) {
+          report("FAIL", name, what, `host renders it, the probe does not: ${w.error}`);
+          continue;
+        }
+        trackSeconds = Number(w.total) / w.sampleRate;
+        const span = `${seconds} s, ${h.frames} frames`;
+        if (w.hash === h.hash && w.frames === h.frames) {
+          report("PASS", name, what, `${w.hash}  (${span}; wasm ${w.ms.toFixed(0)} ms)`);
+        } else {
+          report(
+            "FAIL", name, what,
+            `wasm ${w.hash} (${w.frames} frames) != host ${h.hash} (${h.frames} frames), ${span}`,
+          );
+        }
+      }
+      if (mode === "streaming" && !skipped && o.compatibleBlocks.length && trackSeconds !== null) {
+        if (trackSeconds <= o.compatibleMaxSeconds) {
+          modes.push(["compatible", o.compatibleBlocks]);
+        } else {
+          report(
+            "SKIP", name, "compatible",
+            `track is ${trackSeconds.toFixed(0)} s > --compatible-max-seconds ${o.compatibleMaxSeconds}`,
+          );
+        }
+      }
+    }
+  }
+  const compared = tally.PASS + tally.FAIL;
+  console.log(`\n${tally.PASS} passed, ${tally.FAIL} failed, ${tally.SKIP} skipped`);
+  if (compared === 0) {
+    console.error("error: nothing was compared");
+    process.exit(1);
+  }
+  process.exit(tally.FAIL ? 1 : 0);
+}
+
+main();
