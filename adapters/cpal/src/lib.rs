@@ -485,9 +485,7 @@ impl Callback {
             match p.at {
                 Some(at) if at > self.delivered => return Some(at - self.delivered),
                 _ => {
-                    let Some(s) = self.pending.take() else {
-                        return None;
-                    };
+                    let s = self.pending.take()?;
                     self.apply(s.cmd);
                 }
             }
