@@ -3,6 +3,7 @@
 //! writing renders to files atomically (a failed render never leaves a file under the
 //! final name).
 
+pub mod alloc_guard;
 pub mod load;
 pub mod memory;
 pub mod output;

@@ -20,6 +20,10 @@ pub enum OutputFormat {
     Wav24,
     /// 32-bit float WAV (the engine's samples, unchanged).
     WavF32,
+    /// 16-bit FLAC (the original's FLAC output), same quantisation as `Wav16`.
+    Flac16,
+    /// 24-bit FLAC.
+    Flac24,
 }
 
 impl OutputFormat {
@@ -29,9 +33,45 @@ impl OutputFormat {
             "wav16" | "wav" | "pcm16" | "16" => Some(Self::Wav16),
             "wav24" | "pcm24" | "24" => Some(Self::Wav24),
             "f32" | "float" | "wavf32" | "float32" => Some(Self::WavF32),
+            "flac" | "flac16" => Some(Self::Flac16),
+            "flac24" => Some(Self::Flac24),
             _ => None,
         }
     }
+
+    /// The format implied by a file extension (`.wav` → 16-bit WAV, `.flac` → 16-bit FLAC).
+    pub fn from_extension(path: &Path) -> Option<Self> {
+        let ext = path.extension()?.to_string_lossy().to_ascii_lowercase();
+        match ext.as_str() {
+            "wav" => Some(Self::Wav16),
+            "flac" => Some(Self::Flac16),
+            _ => None,
+        }
+    }
+
+    /// True for FLAC formats.
+    pub fn is_flac(self) -> bool {
+        matches!(self, Self::Flac16 | Self::Flac24)
+    }
+
+    fn bits(self) -> u16 {
+        match self {
+            Self::Wav16 | Self::Flac16 => 16,
+            Self::Wav24 | Self::Flac24 => 24,
+            Self::WavF32 => 32,
+        }
+    }
+}
+
+/// Quantises a sample like the original (`clip(x·full, -full-1, full)`, truncation toward zero).
+#[inline]
+fn quantise(x: f32, bits: u16, clipped: &mut u64) -> i32 {
+    let full = if bits == 16 { 32767.0f32 } else { 8_388_607.0 };
+    let v = x * full;
+    if !(-full - 1.0..=full).contains(&v) {
+        *clipped += 1;
+    }
+    v.clamp(-full - 1.0, full) as i32
 }
 
 /// What to render.
@@ -128,15 +168,77 @@ pub fn render_to_file(
         armed: true,
     };
     let file = File::create(&tmp).map_err(io)?;
+    engine.seek(opts.start_frame);
+    let available = engine.total_frames().saturating_sub(opts.start_frame);
+    let total = opts.frames.unwrap_or(available).min(available);
+    let stats = if opts.format.is_flac() {
+        write_flac(
+            engine,
+            file,
+            dest,
+            opts.format.bits(),
+            total,
+            cancel,
+            progress,
+        )?
+    } else {
+        write_wav(engine, file, dest, opts.format, total, cancel, progress)?
+    };
+    // The writer flushed and closed the file; make it durable before it takes the final name.
+    File::open(&tmp).and_then(|f| f.sync_all()).map_err(io)?;
+    std::fs::rename(&tmp, dest).map_err(io)?;
+    guard.armed = false;
+    Ok(stats)
+}
+
+/// Renders up to `total` frames in blocks of `block`, handing each block to `sink`.
+fn pump(
+    engine: &mut HostEngine,
+    total: u64,
+    block: usize,
+    cancel: Option<&AtomicBool>,
+    progress: &mut dyn FnMut(u64, u64),
+    mut sink: impl FnMut(&[Frame]) -> Result<(), RenderError>,
+) -> Result<u64, RenderError> {
+    let mut buf: Vec<Frame> = vec![[0.0; 2]; block];
+    let step = (engine.sample_rate() as u64 / 10).max(1);
+    let mut next_report = 0u64;
+    let mut done = 0u64;
+    while done < total {
+        if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+            return Err(RenderError::Cancelled);
+        }
+        let want = ((total - done) as usize).min(block);
+        {
+            // The render loop is real-time code: no allocation inside (tests count).
+            let _rt = crate::alloc_guard::RealtimeScope::new();
+            engine.render(&mut buf[..want]);
+        }
+        sink(&buf[..want])?;
+        done += want as u64;
+        if done >= next_report {
+            progress(done, total);
+            next_report = done + step;
+        }
+    }
+    progress(done, total);
+    Ok(done)
+}
+
+fn write_wav(
+    engine: &mut HostEngine,
+    file: File,
+    dest: &Path,
+    format: OutputFormat,
+    total: u64,
+    cancel: Option<&AtomicBool>,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<RenderStats, RenderError> {
     let spec = hound::WavSpec {
         channels: 2,
         sample_rate: engine.sample_rate(),
-        bits_per_sample: match opts.format {
-            OutputFormat::Wav16 => 16,
-            OutputFormat::Wav24 => 24,
-            OutputFormat::WavF32 => 32,
-        },
-        sample_format: match opts.format {
+        bits_per_sample: format.bits(),
+        sample_format: match format {
             OutputFormat::WavF32 => hound::SampleFormat::Float,
             _ => hound::SampleFormat::Int,
         },
@@ -147,55 +249,119 @@ pub fn render_to_file(
     };
     let mut w =
         hound::WavWriter::new(BufWriter::with_capacity(1 << 20, file), spec).map_err(enc)?;
-    engine.seek(opts.start_frame);
-    let available = engine.total_frames().saturating_sub(opts.start_frame);
-    let total = opts.frames.unwrap_or(available).min(available);
     let mut stats = RenderStats::default();
-    let mut buf: Vec<Frame> = vec![[0.0; 2]; 4096];
-    let step = (engine.sample_rate() as u64 / 10).max(1);
-    let mut next_report = 0u64;
-    while stats.frames < total {
-        if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
-            return Err(RenderError::Cancelled);
-        }
-        let want = ((total - stats.frames) as usize).min(buf.len());
-        let n = engine.render(&mut buf[..want]);
-        let n = if n == 0 { want } else { n };
-        for f in &buf[..n] {
+    let bits = format.bits();
+    stats.frames = pump(engine, total, 4096, cancel, progress, |frames| {
+        for f in frames {
             for &x in f {
                 stats.peak = stats.peak.max(x.abs());
-                match opts.format {
-                    OutputFormat::Wav16 => {
-                        let v = x * 32767.0;
-                        if !(-32768.0..=32767.0).contains(&v) {
-                            stats.clipped += 1;
-                        }
-                        w.write_sample(v.clamp(-32768.0, 32767.0) as i16)
-                            .map_err(enc)?;
-                    }
-                    OutputFormat::Wav24 => {
-                        let v = x * 8_388_607.0;
-                        if !(-8_388_608.0..=8_388_607.0).contains(&v) {
-                            stats.clipped += 1;
-                        }
-                        w.write_sample(v.clamp(-8_388_608.0, 8_388_607.0) as i32)
-                            .map_err(enc)?;
-                    }
+                match format {
                     OutputFormat::WavF32 => w.write_sample(x).map_err(enc)?,
+                    OutputFormat::Wav16 => w
+                        .write_sample(quantise(x, 16, &mut stats.clipped) as i16)
+                        .map_err(enc)?,
+                    _ => w
+                        .write_sample(quantise(x, bits, &mut stats.clipped))
+                        .map_err(enc)?,
                 }
             }
         }
-        stats.frames += n as u64;
-        if stats.frames >= next_report {
-            progress(stats.frames, total);
-            next_report = stats.frames + step;
-        }
-    }
-    progress(stats.frames, total);
+        Ok(())
+    })?;
     w.finalize().map_err(enc)?;
-    // hound flushed and closed the file; make it durable before it takes the final name.
-    File::open(&tmp).and_then(|f| f.sync_all()).map_err(io)?;
-    std::fs::rename(&tmp, dest).map_err(io)?;
-    guard.armed = false;
+    Ok(stats)
+}
+
+/// Streaming FLAC: the STREAMINFO block is written first as a placeholder and rewritten
+/// with the sample count and MD5 at the end, so memory stays constant.
+fn write_flac(
+    engine: &mut HostEngine,
+    file: File,
+    dest: &Path,
+    bits: u16,
+    total: u64,
+    cancel: Option<&AtomicBool>,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<RenderStats, RenderError> {
+    use flacenc::component::BitRepr;
+    use flacenc::error::Verify;
+    use flacenc::source::Fill;
+    use md5::{Digest, Md5};
+    use std::io::{Seek, SeekFrom, Write};
+    const BLOCK: usize = 4096;
+    let io = |source| RenderError::Io {
+        path: dest.to_path_buf(),
+        source,
+    };
+    let enc = |m: String| RenderError::Encode {
+        path: dest.to_path_buf(),
+        message: m,
+    };
+    let config = flacenc::config::Encoder::default()
+        .into_verified()
+        .map_err(|e| enc(format!("{e:?}")))?;
+    let mut info =
+        flacenc::component::StreamInfo::new(engine.sample_rate() as usize, 2, bits as usize)
+            .map_err(|e| enc(format!("{e:?}")))?;
+    let mut w = BufWriter::with_capacity(1 << 20, file);
+    let header_len = 4 + 4 + 34;
+    w.write_all(b"fLaC").map_err(io)?;
+    w.write_all(&[0x80, 0, 0, 34]).map_err(io)?;
+    w.write_all(&[0u8; 34]).map_err(io)?;
+    let mut md5 = Md5::new();
+    let mut stats = RenderStats::default();
+    let mut ints: Vec<i32> = vec![0; 2 * BLOCK];
+    let mut bytes: Vec<u8> = Vec::with_capacity(2 * BLOCK * 3);
+    let mut fb =
+        flacenc::source::FrameBuf::with_size(2, BLOCK).map_err(|e| enc(format!("{e:?}")))?;
+    let mut frame_no = 0usize;
+    stats.frames = pump(engine, total, BLOCK, cancel, progress, |frames| {
+        let n = frames.len();
+        bytes.clear();
+        for (k, f) in frames.iter().enumerate() {
+            for c in 0..2 {
+                stats.peak = stats.peak.max(f[c].abs());
+                let v = quantise(f[c], bits, &mut stats.clipped);
+                ints[2 * k + c] = v;
+                bytes.extend_from_slice(&v.to_le_bytes()[..bits as usize / 8]);
+            }
+        }
+        md5.update(&bytes);
+        if n != BLOCK {
+            fb = flacenc::source::FrameBuf::with_size(2, n).map_err(|e| enc(format!("{e:?}")))?;
+        }
+        fb.fill_interleaved(&ints[..2 * n])
+            .map_err(|e| enc(format!("{e:?}")))?;
+        let frame = flacenc::encode_fixed_size_frame(&config, &fb, frame_no, &info)
+            .map_err(|e| enc(format!("{e:?}")))?;
+        info.update_frame_info(&frame);
+        let mut sink = flacenc::bitsink::ByteSink::new();
+        frame.write(&mut sink).map_err(|e| enc(format!("{e:?}")))?;
+        w.write_all(sink.as_slice()).map_err(io)?;
+        frame_no += 1;
+        Ok(())
+    })?;
+    // STREAMINFO block sizes exclude the (shorter) last frame; a single frame is its own size.
+    let blk = if frame_no <= 1 {
+        (stats.frames as usize).clamp(16, BLOCK)
+    } else {
+        BLOCK
+    };
+    info.set_block_sizes(blk, blk)
+        .map_err(|e| enc(format!("{e:?}")))?;
+    info.set_total_samples(stats.frames as usize);
+    let digest: [u8; 16] = md5.finalize().into();
+    info.set_md5_digest(&digest);
+    let mut sink = flacenc::bitsink::ByteSink::new();
+    info.write(&mut sink).map_err(|e| enc(format!("{e:?}")))?;
+    let si = sink.as_slice();
+    if si.len() != 34 {
+        return Err(enc(format!("unexpected STREAMINFO size {}", si.len())));
+    }
+    let mut file = w.into_inner().map_err(|e| io(e.into_error()))?;
+    file.seek(SeekFrom::Start(8)).map_err(io)?;
+    file.write_all(si).map_err(io)?;
+    file.seek(SeekFrom::Start(header_len as u64)).map_err(io)?;
+    file.flush().map_err(io)?;
     Ok(stats)
 }
