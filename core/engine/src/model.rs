@@ -548,6 +548,59 @@ impl Default for SamMonauralParams {
     }
 }
 
+/// Pulse shape of `dual_pulse_binaural` (`pulseShape`, VOICES.md §13.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum PulseShape {
+    /// `"trapezoid"` (default, and any unknown name): the isochronic trapezoid.
+    #[default]
+    Trapezoid,
+    /// `"square"`, `"pulse"`: a gate, 1 wherever the trapezoid is > 0.
+    Square,
+    /// `"raised_cosine"`, `"raised-cosine"`, `"cosine"`, `"hann"`: `0.5 - 0.5·cos(π·env)`.
+    RaisedCosine,
+}
+
+/// One ear's pulse envelope of `dual_pulse_binaural` at one end of a transition.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PulseSpec {
+    /// Pulse rate, Hz (already resolved: a rate ≤ 0 fell back to `pulseRate`, then to
+    /// `beatFreq`; ≤ 0 here means "no pulse").
+    pub rate: f64,
+    /// `rampPercent` (clamped to [0, 1] by the voice).
+    pub ramp: f64,
+    /// `gapPercent` (clamped to [0, 1] by the voice).
+    pub gap: f64,
+    /// `pulsePhaseOffset`, cycles (only the fraction is used).
+    pub phase_offset: f64,
+    /// `pulseShape`.
+    pub shape: PulseShape,
+    /// `pulseDepth` (clamped to [0, 1] by the voice; 0 = no pulse).
+    pub depth: f64,
+}
+
+impl Default for PulseSpec {
+    fn default() -> Self {
+        Self {
+            rate: 4.0,
+            ramp: 0.2,
+            gap: 0.15,
+            phase_offset: 0.0,
+            shape: PulseShape::Trapezoid,
+            depth: 1.0,
+        }
+    }
+}
+
+/// Session-Builder `dual_pulse_binaural` / `_transition` (VOICES.md §13.1).
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub struct DualPulseParams {
+    /// The binaural beat (with `beatFreq` already forced to 0 by `forceMono`).
+    pub binaural: BinauralParams,
+    /// Pulse envelope per ear `[L, R]`, at the start and at the end of a transition
+    /// (`[ear][0]` = start, `[ear][1]` = end; equal for the static voice).
+    pub pulse: [[PulseSpec; 2]; 2],
+}
+
 /// The synth function a voice resolved to (TRACK_FORMAT.md §4.1), with the kind of
 /// parameters it carries.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -572,6 +625,8 @@ pub enum VoiceParams {
     WaveShapeStereoAm(WaveShapeStereoAmParams),
     /// `spatial_angle_modulation_monaural_beat`.
     SamMonaural(SamMonauralParams),
+    /// Session-Builder `dual_pulse_binaural`.
+    DualPulse(DualPulseParams),
 }
 
 /// A voice's volume envelope (TRACK_FORMAT.md §5), the INTENDED behaviour.

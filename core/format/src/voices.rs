@@ -4,9 +4,9 @@
 use crate::params::{Kind, Reader};
 use entrain_dsp::osc::LfoShape;
 use entrain_engine::model::{
-    AmLfo, BinauralParams, FmLfo, GlitchParams, HybridParams, IsochronicParams, MonauralParams,
-    Pair, QamParams, RhythmicParams, SamMonauralParams, StereoAmParams, VoiceParams,
-    WaveShapeStereoAmParams,
+    AmLfo, BinauralParams, DualPulseParams, FmLfo, GlitchParams, HybridParams, IsochronicParams,
+    MonauralParams, Pair, PulseShape, PulseSpec, QamParams, RhythmicParams, SamMonauralParams,
+    StereoAmParams, VoiceParams, WaveShapeStereoAmParams,
 };
 
 /// A synth function of the original registry (base name).
@@ -150,6 +150,7 @@ pub fn build_voice(
         Func::SpatialAngleModulationMonauralBeat => {
             Some(VoiceParams::SamMonaural(sam_monaural(r, transition)))
         }
+        Func::DualPulseBinaural => Some(VoiceParams::DualPulse(dual_pulse(r, transition))),
         _ => None,
     }
 }
@@ -779,6 +780,162 @@ fn sam_monaural(r: &mut Reader<'_, '_>, t: bool) -> SamMonauralParams {
     }
 }
 
+/// The first of `keys` present (and valid) as a number, else `default`: the original's
+/// nested `params.get(a, params.get(b, default))`.
+fn num_chain(r: &mut Reader<'_, '_>, keys: &[&str], default: f64, kind: Kind) -> f64 {
+    keys.iter()
+        .find_map(|k| r.number(k, kind))
+        .unwrap_or(default)
+}
+
+/// The first of `keys` present as a pulse shape name (default: trapezoid).
+fn shape_chain(r: &mut Reader<'_, '_>, keys: &[&str], default: PulseShape) -> PulseShape {
+    for k in keys {
+        if let Some(s) = r.text::<24>(k) {
+            let t = s.trim();
+            let is = |w: &str| t.eq_ignore_ascii_case(w);
+            return if is("square") || is("pulse") {
+                PulseShape::Square
+            } else if is("raised_cosine") || is("raised-cosine") || is("cosine") || is("hann") {
+                PulseShape::RaisedCosine
+            } else {
+                PulseShape::Trapezoid
+            };
+        }
+    }
+    default
+}
+
+/// A pulse rate ≤ 0 falls back (Session-Builder `_resolve_pulse_rate`).
+fn resolve_rate(rate: f64, fallback: f64) -> f64 {
+    if rate <= 0.0 {
+        fallback
+    } else {
+        rate
+    }
+}
+
+/// Session-Builder `dual_pulse_binaural(_transition)`, VOICES.md §13.1, with the
+/// fallback chains of its source (the transition's are not in VOICES.md).
+fn dual_pulse(r: &mut Reader<'_, '_>, t: bool) -> DualPulseParams {
+    let mut binaural = binaural(r, t);
+    let pk = Kind::Plain;
+    let mut pulse = [[PulseSpec::default(); 2]; 2];
+    if !t {
+        if r.bool_or("forceMono", false) {
+            binaural.beat_freq = Pair::fixed(0.0);
+        }
+        let beat = r.num_or("beatFreq", 4.0, Kind::Freq);
+        let rate = resolve_rate(r.num_or("pulseRate", 0.0, pk), beat);
+        let ramp = r.num_or("rampPercent", 0.2, pk);
+        let gap = r.num_or("gapPercent", 0.15, pk);
+        let off = r.num_or("pulsePhaseOffset", 0.0, pk);
+        let shape = shape_chain(r, &["pulseShape"], PulseShape::Trapezoid);
+        let depth = r.num_or("pulseDepth", 1.0, pk);
+        for (e, x) in ["L", "R"].iter().enumerate() {
+            let key = |stem: &str| {
+                let mut k: heapless::String<32> = heapless::String::new();
+                let _ = k.push_str(stem);
+                let _ = k.push_str(x);
+                k
+            };
+            let spec = PulseSpec {
+                rate: resolve_rate(r.num_or(&key("pulseRate"), rate, pk), rate),
+                ramp: r.num_or(&key("rampPercent"), ramp, pk),
+                gap: r.num_or(&key("gapPercent"), gap, pk),
+                phase_offset: r.num_or(&key("pulsePhaseOffset"), off, pk),
+                shape: shape_chain(r, &[&key("pulseShape")], shape),
+                depth: r.num_or(&key("pulseDepth"), depth, pk),
+            };
+            pulse[e] = [spec, spec];
+        }
+        return DualPulseParams { binaural, pulse };
+    }
+    let fm_s = match r.entry("startForceMono") {
+        Some(e) => r.coerce_bool(&e).unwrap_or(false),
+        None => r.bool_or("forceMono", false),
+    };
+    let fm_e = match r.entry("endForceMono") {
+        Some(e) => r.coerce_bool(&e).unwrap_or(false),
+        None => r.bool_or("forceMono", false),
+    };
+    if fm_s || fm_e {
+        binaural.beat_freq = Pair::fixed(0.0);
+    }
+    let beat_s = num_chain(r, &["startBeatFreq", "beatFreq"], 4.0, Kind::Freq);
+    let beat_e = num_chain(r, &["endBeatFreq"], beat_s, Kind::Freq);
+    let rate_s = resolve_rate(
+        num_chain(r, &["startPulseRate", "pulseRate"], beat_s, pk),
+        beat_s,
+    );
+    let rate_e = resolve_rate(
+        num_chain(r, &["endPulseRate", "pulseRate"], beat_e, pk),
+        beat_e,
+    );
+    let ramp_s = num_chain(r, &["startRampPercent", "rampPercent"], 0.2, pk);
+    let ramp_e = num_chain(r, &["endRampPercent"], ramp_s, pk);
+    let gap_s = num_chain(r, &["startGapPercent", "gapPercent"], 0.15, pk);
+    let gap_e = num_chain(r, &["endGapPercent"], gap_s, pk);
+    let off_s = num_chain(r, &["startPulsePhaseOffset", "pulsePhaseOffset"], 0.0, pk);
+    let off_e = num_chain(r, &["endPulsePhaseOffset"], off_s, pk);
+    let shape_s = shape_chain(r, &["startPulseShape", "pulseShape"], PulseShape::Trapezoid);
+    let shape_e = shape_chain(r, &["endPulseShape"], shape_s);
+    let depth_s = num_chain(r, &["startPulseDepth", "pulseDepth"], 1.0, pk);
+    let depth_e = num_chain(r, &["endPulseDepth"], depth_s, pk);
+    for (e, x) in ["L", "R"].iter().enumerate() {
+        let key = |pre: &str, stem: &str| {
+            let mut k: heapless::String<40> = heapless::String::new();
+            let _ = k.push_str(pre);
+            let _ = k.push_str(stem);
+            let _ = k.push_str(x);
+            k
+        };
+        // start: startXL ?? xL ?? start; end: endXL ?? xL ?? end
+        let mut side =
+            |pre: &str, rate: f64, ramp: f64, gap: f64, off: f64, shape, depth| PulseSpec {
+                rate: resolve_rate(
+                    num_chain(
+                        r,
+                        &[&key(pre, "PulseRate"), &key("", "pulseRate")],
+                        rate,
+                        pk,
+                    ),
+                    rate,
+                ),
+                ramp: num_chain(
+                    r,
+                    &[&key(pre, "RampPercent"), &key("", "rampPercent")],
+                    ramp,
+                    pk,
+                ),
+                gap: num_chain(
+                    r,
+                    &[&key(pre, "GapPercent"), &key("", "gapPercent")],
+                    gap,
+                    pk,
+                ),
+                phase_offset: num_chain(
+                    r,
+                    &[&key(pre, "PulsePhaseOffset"), &key("", "pulsePhaseOffset")],
+                    off,
+                    pk,
+                ),
+                shape: shape_chain(r, &[&key(pre, "PulseShape"), &key("", "pulseShape")], shape),
+                depth: num_chain(
+                    r,
+                    &[&key(pre, "PulseDepth"), &key("", "pulseDepth")],
+                    depth,
+                    pk,
+                ),
+            };
+        pulse[e] = [
+            side("start", rate_s, ramp_s, gap_s, off_s, shape_s, depth_s),
+            side("end", rate_e, ramp_e, gap_e, off_e, shape_e, depth_e),
+        ];
+    }
+    DualPulseParams { binaural, pulse }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -819,5 +976,130 @@ mod tests {
             resolve_function("noise", false),
             k(Func::NoiseSweptNotch, false)
         );
+    }
+
+    /// Parses a one-voice track and returns the voice's parameters.
+    fn voice(func: &str, params: &str) -> VoiceParams {
+        let json = format!(
+            r#"{{"global":{{"sample_rate":44100}},"progression":[{{"duration":1.0,"voices":[{{"synth_function_name":"{func}","is_transition":{},"params":{params}}}]}}]}}"#,
+            func.ends_with("_transition")
+        );
+        let mut track = Box::<entrain_engine::model::Track>::default();
+        let mut info = crate::TrackInfo::default();
+        crate::parse(json.as_bytes(), &mut track, &mut info).expect("parses");
+        track.voices[0].params
+    }
+
+    #[test]
+    fn monaural_snake_case_amps_and_phase_fallbacks() {
+        let VoiceParams::Monaural(p) = voice(
+            "monaural_beat_stereo_amps_transition",
+            r#"{"amp_lower_L":0.1,"end_amp_lower_L":0.2,"start_amp_upper_R":0.3,"startPhaseR":1.5,"endStartPhaseU":2.0,"ampOscDepth":1.0}"#,
+        ) else {
+            panic!()
+        };
+        assert_eq!(p.amp_lower[0], Pair::new(0.1, 0.2));
+        assert_eq!(p.amp_upper[1], Pair::new(0.3, 0.3));
+        assert_eq!(p.amp_upper[0], Pair::fixed(0.5));
+        assert_eq!(p.start_phase_upper, Pair::new(1.5, 2.0));
+        assert_eq!(p.am_depth, Pair::fixed(1.0));
+    }
+
+    #[test]
+    fn qam_defaults_and_fixed_keys() {
+        let VoiceParams::Qam(p) = voice("qam_beat", "{}") else {
+            panic!()
+        };
+        assert_eq!(p.base_freq, [Pair::fixed(200.0), Pair::fixed(204.0)]);
+        assert_eq!(p.am_depth[1], Pair::fixed(0.5));
+        let VoiceParams::Qam(p) = voice(
+            "qam_beat_transition",
+            r#"{"baseFreqL":150,"endBaseFreqL":100,"startStartPhaseR":0.5,"crossModDelay":0.05,"beatingSidebands":true}"#,
+        ) else {
+            panic!()
+        };
+        assert_eq!(p.base_freq[0], Pair::new(150.0, 100.0));
+        assert_eq!(p.start_phase[1], Pair::new(0.5, 0.5));
+        assert_eq!(p.cross_mod_delay, 0.05);
+        assert!(p.beating_sidebands);
+    }
+
+    #[test]
+    fn pattern_two_defaults_ignore_static_names() {
+        let VoiceParams::Rhythmic(p) =
+            voice("rhythmic_waveshaping_transition", r#"{"carrierFreq":300}"#)
+        else {
+            panic!()
+        };
+        assert_eq!(p.carrier_freq, Pair::new(200.0, 80.0));
+        assert_eq!(p.mod_freq, Pair::new(12.0, 7.83));
+        let VoiceParams::WaveShapeStereoAm(p) = voice("wave_shape_stereo_am_transition", "{}")
+        else {
+            panic!()
+        };
+        assert_eq!(p.stereo_mod_depth[1], Pair::fixed(0.9));
+        assert_eq!(p.stereo_mod_freq[1], Pair::new(4.0, 6.1));
+        let VoiceParams::StereoAm(p) = voice("stereo_am_independent", r#"{"stereo_width_hz":1.5}"#)
+        else {
+            panic!()
+        };
+        assert_eq!(p.stereo_width, Pair::fixed(1.5));
+    }
+
+    #[test]
+    fn sam_monaural_keys() {
+        let VoiceParams::SamMonaural(p) = voice(
+            "spatial_angle_modulation_monaural_beat",
+            r#"{"ampOscDepth":0.4,"monaural_ampOscFreq":3,"beatFreq":6}"#,
+        ) else {
+            panic!()
+        };
+        assert_eq!(p.sam_am_depth, Pair::fixed(0.4));
+        assert_eq!(p.core.am_depth, Pair::fixed(0.0));
+        assert_eq!(p.core.am_freq, Pair::fixed(3.0));
+        assert_eq!(p.spatial_beat_freq, Pair::fixed(6.0));
+        assert_eq!(p.amp, Pair::fixed(0.7));
+        let VoiceParams::SamMonaural(p) = voice(
+            "spatial_angle_modulation_monaural_beat_transition",
+            r#"{"ampOscDepth":0.4,"sam_ampOscFreq":2,"end_sam_ampOscFreq":3,"startAmpOscDepth_monaural":0.2,"phaseOscFreq":1,"startBeatFreq":8,"endBeatFreq":4,"endAmp":0.9}"#,
+        ) else {
+            panic!()
+        };
+        // the transition does not fall back to `ampOscDepth`
+        assert_eq!(p.sam_am_depth, Pair::fixed(0.0));
+        assert_eq!(p.sam_am_freq, Pair::new(2.0, 3.0));
+        assert_eq!(p.core.am_depth, Pair::fixed(0.2));
+        assert_eq!(p.core.phase_osc_freq, Pair::fixed(1.0));
+        assert_eq!(p.spatial_beat_freq, Pair::fixed(6.0));
+        assert_eq!(p.amp, Pair::new(0.7, 0.9));
+    }
+
+    #[test]
+    fn dual_pulse_fallback_chains() {
+        let VoiceParams::DualPulse(p) = voice(
+            "dual_pulse_binaural",
+            r#"{"beatFreq":6,"forceMono":true,"pulseRateR":-1,"rampPercentL":0.4,"pulseShape":"Hann","pulseDepthR":0.5}"#,
+        ) else {
+            panic!()
+        };
+        assert_eq!(p.binaural.beat_freq, Pair::fixed(0.0));
+        assert_eq!(p.pulse[0][0].rate, 6.0);
+        assert_eq!(p.pulse[1][0].rate, 6.0);
+        assert_eq!(p.pulse[0][0].ramp, 0.4);
+        assert_eq!(p.pulse[1][0].ramp, 0.2);
+        assert_eq!(p.pulse[0][1].shape, PulseShape::RaisedCosine);
+        assert_eq!(p.pulse[1][0].depth, 0.5);
+        let VoiceParams::DualPulse(p) = voice(
+            "dual_pulse_binaural_transition",
+            r#"{"startBeatFreq":4,"endBeatFreq":8,"pulseRateL":3,"endPulseShape":"square","pulseDepthR":0.5}"#,
+        ) else {
+            panic!()
+        };
+        assert_eq!(p.binaural.beat_freq, Pair::new(4.0, 8.0));
+        assert_eq!([p.pulse[0][0].rate, p.pulse[0][1].rate], [3.0, 3.0]);
+        assert_eq!([p.pulse[1][0].rate, p.pulse[1][1].rate], [4.0, 8.0]);
+        assert_eq!(p.pulse[1][0].shape, PulseShape::Trapezoid);
+        assert_eq!(p.pulse[1][1].shape, PulseShape::Square);
+        assert_eq!(p.pulse[1][1].depth, 0.5);
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod binaural_beat;
 pub mod common;
+pub mod dual_pulse_binaural;
 pub mod hybrid_qam_monaural_beat;
 pub mod isochronic_tone;
 pub mod monaural_beat_stereo_amps;
@@ -16,6 +17,7 @@ pub mod wave_shape_stereo_am;
 
 pub use binaural_beat::BinauralBeat;
 pub use common::StepClock;
+pub use dual_pulse_binaural::DualPulseBinaural;
 pub use hybrid_qam_monaural_beat::HybridQamMonauralBeat;
 pub use isochronic_tone::IsochronicTone;
 pub use monaural_beat_stereo_amps::MonauralBeatStereoAmps;
@@ -69,6 +71,8 @@ pub enum Voice {
     WaveShapeStereoAm(WaveShapeStereoAm),
     /// `spatial_angle_modulation_monaural_beat(_transition)`.
     SamMonaural(SpatialAngleModulationMonauralBeat),
+    /// Session-Builder `dual_pulse_binaural(_transition)`.
+    DualPulse(DualPulseBinaural),
 }
 
 impl Voice {
@@ -105,6 +109,9 @@ impl Voice {
             VoiceParams::SamMonaural(p) => Voice::SamMonaural(
                 SpatialAngleModulationMonauralBeat::new(p, spec.transition.as_ref(), clock),
             ),
+            VoiceParams::DualPulse(p) => {
+                Voice::DualPulse(DualPulseBinaural::new(p, spec.transition.as_ref(), clock))
+            }
         }
     }
 
@@ -122,6 +129,7 @@ impl Voice {
             Voice::StereoAm(v) => v.process(out),
             Voice::WaveShapeStereoAm(v) => v.process(out),
             Voice::SamMonaural(v) => v.process(out),
+            Voice::DualPulse(v) => v.process(out),
         }
     }
 
@@ -138,6 +146,7 @@ impl Voice {
             Voice::StereoAm(v) => v.seek(i),
             Voice::WaveShapeStereoAm(v) => v.seek(i),
             Voice::SamMonaural(v) => v.seek(i),
+            Voice::DualPulse(v) => v.seek(i),
         }
     }
 
@@ -154,6 +163,7 @@ impl Voice {
             Voice::StereoAm(v) => v.reset(),
             Voice::WaveShapeStereoAm(v) => v.reset(),
             Voice::SamMonaural(v) => v.reset(),
+            Voice::DualPulse(v) => v.reset(),
         }
     }
 
@@ -229,6 +239,11 @@ impl Voice {
                 // peaks above 1 are re-normalised to 0.98
                 (core * pair_abs(&p.amp)).min(1.0)
             }
+            // pulse envelopes are within [0, 1]
+            VoiceParams::DualPulse(p) => Voice::peak_bound(&VoiceSpec {
+                params: VoiceParams::Binaural(p.binaural),
+                ..*spec
+            }),
         }
     }
 }
