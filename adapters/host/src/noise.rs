@@ -2,6 +2,8 @@
 //! `.noise` preset and `input_audio_path` against the track's folder, rejecting remote
 //! locations, reading the preset and decoding an input WAV for the core to filter.
 
+use entrain_engine::model::Track;
+use entrain_format::{Report, TrackInfo, WarningKind};
 use std::path::{Path, PathBuf};
 
 /// Why a noise preset or its input audio could not be used.
@@ -18,6 +20,9 @@ pub enum NoiseLoadError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// The preset is not a valid noise file; every located problem is listed.
+    #[error("{}", .0)]
+    Invalid(String),
     /// The input audio is not a readable WAV file.
     #[error("cannot decode {path}: {message}")]
     Decode {
@@ -63,6 +68,65 @@ pub fn resolve(track_dir: Option<&Path>, p: &str) -> Result<PathBuf, NoiseLoadEr
             None => path.to_path_buf(),
         }
     })
+}
+
+/// Completes `track.noise` from the track's `background_noise` object: reads and parses
+/// the preset file it names (relative to the track's folder). An `input_audio_path` in
+/// the preset is checked (local, readable) but not rendered by the engine yet: the layer
+/// is silent and a warning says so.
+pub fn complete_track_noise(
+    track: &mut Track,
+    info: &TrackInfo,
+    track_path: Option<&Path>,
+    warnings: &mut Report,
+) -> Result<(), NoiseLoadError> {
+    let Some(bg) = info.background.as_ref() else {
+        return Ok(());
+    };
+    let dir = track_path.and_then(Path::parent);
+    let mut spec = bg.spec;
+    let mut input = bg.input_audio_path.as_ref().map(|s| s.as_str().to_owned());
+    if let Some(file) = bg.file.as_ref() {
+        let path = resolve(dir, file)?;
+        let bytes = std::fs::read(&path).map_err(|source| NoiseLoadError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let mut report = Report::default();
+        let parsed = entrain_format::noise::parse_noise_file(&bytes, &mut report);
+        if report.has_errors() {
+            return Err(NoiseLoadError::Invalid(crate::load::format_report(
+                &report,
+                Some(&path),
+            )));
+        }
+        let Some(nf) = parsed else {
+            return Ok(());
+        };
+        spec.params = nf.params;
+        input = nf.input_audio_path.map(|s| s.as_str().to_owned());
+        for w in report.warnings {
+            warnings.warn(w.location, w.kind);
+        }
+    } else if !bg.has_params {
+        return Ok(());
+    }
+    if let Some(inp) = input {
+        let p = resolve(dir, &inp)?;
+        if !p.is_file() {
+            return Err(NoiseLoadError::Io {
+                path: p,
+                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+            });
+        }
+        spec.input_file = true;
+        warnings.warn(
+            entrain_format::Location::default().with_key("input_audio_path"),
+            WarningKind::NotRendered("background noise from an input_audio_path file"),
+        );
+    }
+    track.noise = Some(spec);
+    Ok(())
 }
 
 /// The first channel of a WAV file as f32 in [-1, 1) (integer PCM divided by

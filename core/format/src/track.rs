@@ -67,6 +67,8 @@ pub struct TrackInfo {
     pub noise: Option<Span>,
     /// Span of the clip list, if present and not empty.
     pub clips: Option<Span>,
+    /// The `background_noise` object, resolved (`None`: no noise asked for).
+    pub background: Option<crate::noise::Background>,
 }
 
 fn decode_error(
