@@ -542,6 +542,11 @@ pub struct Calibration {
     /// Samples seen.
     pub count: u64,
     last_sign: i8,
+    /// Level of the excursion count (0 = not counted).
+    pub level: f64,
+    /// Times `|x|` rose above `level`.
+    pub excursions: u64,
+    above: bool,
 }
 
 impl Calibration {
@@ -563,11 +568,40 @@ impl Calibration {
             }
             self.last_sign = s;
         }
+        if self.level > 0.0 {
+            let above = math::fabs(x as f64) > self.level;
+            if above && !self.above {
+                self.excursions += 1;
+            }
+            self.above = above;
+        }
+    }
+
+    /// A calibration that also counts excursions of `|x|` above `k` times the RMS
+    /// measured by `first`.
+    pub fn with_level(first: &Calibration, k: f64) -> Self {
+        Self {
+            level: first.rms() * k,
+            ..Self::default()
+        }
+    }
+
+    /// Rate of peaks per sample extrapolated from the excursions above `level`
+    /// (`level` = `k·σ`): Rice's `ν(u) = ν₀·e^{-u²/2}` solved for ν₀ at `u = k`. Counting
+    /// at 2σ rather than at zero discounts the small fast wiggles that never reach a
+    /// peak (brown and band-limited noise: zero crossings overestimate their peaks by
+    /// 0.5σ); falls back to the zero-crossing rate when nothing was counted.
+    pub fn peak_rate(&self, k: f64) -> f64 {
+        if self.excursions == 0 || self.count == 0 {
+            return self.crossing_rate();
+        }
+        self.excursions as f64 / self.count as f64 * math::exp(k * k / 2.0)
     }
 
     /// Marks a discontinuity (the next sample does not follow the previous one).
     pub fn gap(&mut self) {
         self.last_sign = 0;
+        self.above = false;
     }
 
     /// Root mean square.
@@ -626,8 +660,10 @@ pub struct ColoredNoise {
     hp_state: [[f32; 2]; MAX_SECTIONS],
 }
 
-/// Calibration pre-roll of [`ColoredNoise`], samples per second of sample rate.
+/// Calibration pre-roll of [`ColoredNoise`], seconds.
 const COLORED_CAL_SECONDS: f64 = 1.0;
+/// Level (in σ) at which calibrations count excursions for the peak rate.
+pub const CAL_LEVEL: f64 = 2.0;
 
 impl ColoredNoise {
     /// `frames` samples at `sr` of `model` noise, band-limited, times `amplitude`.
@@ -652,13 +688,20 @@ impl ColoredNoise {
         let n_cal = (COLORED_CAL_SECONDS * sr) as u64;
         // settle the slowest shelf first (its time constant is 1/(2π f_lo))
         let settle = ((sr / (math::TAU * f_lo.max(EXPONENT_MIN_CORNER_HZ))) * 3.0) as u64;
-        for _ in 0..settle.min(10 * n_cal) {
-            cal_src.next();
+        let first_seed = super::derive_seed(seed, u64::MAX);
+        for pass in 0..2 {
+            if pass == 1 {
+                cal = Calibration::with_level(&cal, CAL_LEVEL);
+                cal_src.restart(first_seed);
+            }
+            for _ in 0..settle.min(10 * n_cal) {
+                cal_src.next();
+            }
+            for _ in 0..n_cal {
+                cal.push(cal_src.next());
+            }
         }
-        for _ in 0..n_cal {
-            cal.push(cal_src.next());
-        }
-        let crest = expected_crest(frames, cal.crossing_rate(), 1.0);
+        let crest = expected_crest(frames, cal.peak_rate(CAL_LEVEL), 1.0);
         let rms = cal.rms();
         let gain = if rms > 0.0 { 1.0 / (rms * crest) } else { 0.0 };
         let nyq_guard = 0.49 * sr;

@@ -45,7 +45,7 @@
 //! [`MAX_PASSES`] × 2 channels = 240 biquad states, plus [`MAX_STATIC_STAGES`] per
 //! channel for static notches; about 6.5 KB in all.
 
-use super::colour::{expected_crest, BandLimits, Calibration, Colour, ColourGen};
+use super::colour::{expected_crest, BandLimits, Calibration, Colour, ColourGen, CAL_LEVEL};
 use super::derive_seed;
 use crate::filter::Biquad;
 use crate::math;
@@ -529,7 +529,27 @@ impl SweptNoise {
 
     fn calibrate(&mut self) {
         self.gain = [1.0, 1.0];
-        let mut cal = [Calibration::default(), Calibration::default()];
+        let mut first = [Calibration::default(), Calibration::default()];
+        self.measure(&mut first);
+        let mut cal = [
+            Calibration::with_level(&first[0], CAL_LEVEL),
+            Calibration::with_level(&first[1], CAL_LEVEL),
+        ];
+        self.measure(&mut cal);
+        let rate = 0.5 * (cal[0].peak_rate(CAL_LEVEL) + cal[1].peak_rate(CAL_LEVEL));
+        let crest = expected_crest(self.frames.max(1), rate, STEREO_LOOKS);
+        for (g, c) in self.gain.iter_mut().zip(cal.iter()) {
+            let rms = c.rms();
+            *g = if rms > 1e-12 {
+                (NOISE_PEAK as f64 / (rms * crest)) as f32
+            } else {
+                0.0
+            };
+        }
+    }
+
+    /// Runs the calibration windows (unit gains) into `cal`.
+    fn measure(&mut self, cal: &mut [Calibration; 2]) {
         for w in 0..CAL_WINDOWS {
             let t0 = self.frames / CAL_WINDOWS * w;
             // Distinct noise for each window, even where windows start below WARMUP.
@@ -546,16 +566,6 @@ impl SweptNoise {
                 cal[0].push(f[0]);
                 cal[1].push(f[1]);
             }
-        }
-        let rate = 0.5 * (cal[0].crossing_rate() + cal[1].crossing_rate());
-        let crest = expected_crest(self.frames.max(1), rate, STEREO_LOOKS);
-        for (g, c) in self.gain.iter_mut().zip(cal.iter()) {
-            let rms = c.rms();
-            *g = if rms > 1e-12 {
-                (NOISE_PEAK as f64 / (rms * crest)) as f32
-            } else {
-                0.0
-            };
         }
     }
 
