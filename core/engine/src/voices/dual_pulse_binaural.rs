@@ -124,15 +124,16 @@ impl DualPulseBinaural {
         } else {
             0.0
         };
-        core::array::from_fn(|e| {
-            let [s, t] = &self.pulse[e];
+        let mut out = f;
+        for (o, [s, t]) in out.iter_mut().zip(&self.pulse) {
             let env = if self.transition {
                 s.env(i) * (1.0 - a) + t.env(i) * a
             } else {
                 s.env(i)
             };
-            f[e] * env
-        })
+            *o *= env;
+        }
+        out
     }
 
     /// Renders `out.len()` frames (exactly the frames of repeated [`Self::next_frame`]).

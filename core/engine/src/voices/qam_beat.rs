@@ -182,9 +182,9 @@ impl Snap {
     /// Primary × secondary AM envelope of each ear at sample `i`.
     #[inline]
     fn am_env(&self, i: u64) -> [f32; 2] {
-        core::array::from_fn(|c| {
-            let e = &self.ear[c];
-            let mut env = 1.0f32;
+        // a plain loop: `array::from_fn` is not inlined here and costs ~40 % of the voice
+        let mut out = [1.0f32; 2];
+        for (e, env) in self.ear.iter().zip(out.iter_mut()) {
             if e.am_on {
                 let cv = cos64(lfo(e.am_inc, e.am_off, i));
                 let m = if e.am_plain {
@@ -192,13 +192,13 @@ impl Snap {
                 } else {
                     shaped(cv, e.am_inv_shape)
                 };
-                env *= 1.0 + e.am_depth * m;
+                *env *= 1.0 + e.am_depth * m;
             }
             if e.am2_on {
-                env *= 1.0 + e.am2_depth * cos64(lfo(e.am2_inc, e.am2_off, i));
+                *env *= 1.0 + e.am2_depth * cos64(lfo(e.am2_inc, e.am2_off, i));
             }
-            env
-        })
+        }
+        out
     }
 }
 

@@ -110,11 +110,13 @@ impl StereoAmIndependent {
                 *p = p.wrapping_add(d);
             }
         }
-        core::array::from_fn(|c| {
+        let mut out = [0.0f32; 2];
+        for (c, o) in out.iter_mut().enumerate() {
             let l = sin64(self.ph[2 + c].wrapping_add(self.lfo_off[c]));
             let m = 1.0 - s.depth[c] * (1.0 - l) * 0.5;
-            sin64(self.ph[c]) * m * self.amp
-        })
+            *o = sin64(self.ph[c]) * m * self.amp;
+        }
+        out
     }
 
     /// Renders `out.len()` frames (exactly the frames of repeated [`Self::next_frame`]).

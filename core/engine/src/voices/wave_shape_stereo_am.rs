@@ -130,11 +130,13 @@ impl WaveShapeStereoAm {
         let c = sin64(self.ph[0]);
         let g = 1.0 - s.shape_depth * (1.0 - sin64(self.ph[1])) * 0.5;
         let y = shaper(c * g, s.s, s.inv);
-        core::array::from_fn(|e| {
+        let mut out = [0.0f32; 2];
+        for (e, o) in out.iter_mut().enumerate() {
             let l = sin64(self.ph[2 + e].wrapping_add(self.lfo_off[e]));
             let m = 1.0 - s.depth[e] * (1.0 - l) * 0.5;
-            y * m * self.amp
-        })
+            *o = y * m * self.amp;
+        }
+        out
     }
 
     /// Renders `out.len()` frames (exactly the frames of repeated [`Self::next_frame`]).
