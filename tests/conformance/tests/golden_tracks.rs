@@ -6,9 +6,8 @@
 //! * Frame counts and step starts depend only on the timeline (TRACK_FORMAT.md §6.1) and
 //!   must match today.
 //! * Samples are compared wherever every sounding step consists only of voices the
-//!   engine renders (no background noise, no clips), and whole tracks are compared one
-//!   test per track; the track with background noise needs the noise of issue 4 and is
-//!   `#[ignore]`d until then.
+//!   engine renders (no background noise, no clips); whole tracks are compared one test
+//!   per track, the one with random background noise by statistics (RMS and 100 ms RMS).
 //! * The original never applies volume envelopes (TRACK_FORMAT.md §5: `NameError`, voice
 //!   flat, and no 10 ms click guard either), while the engine implements the intended
 //!   envelopes; to compare with the reference, every voice that has an envelope object
@@ -206,7 +205,7 @@ fn track_samples_where_implemented() {
     for case in track_cases(&m) {
         let loaded = load_case(&m, case);
         if loaded.info.noise.is_some() || loaded.info.clips.is_some() {
-            let why = "background noise / clips not rendered yet";
+            let why = "random background noise or clips: no sample comparison (see track_whole_*)";
             println!("SKIP {} (whole track): {why}", case.id);
             table.row(vec![
                 case.id.clone(),
@@ -401,7 +400,6 @@ fn track_whole_legacy_explicit_starts_gap() {
 /// monaural_beat_stereo_amps (adsr) and hybrid_qam_monaural_beat (linen) under random
 /// swept pink background noise: compared by statistics.
 #[test]
-#[ignore = "needs noise of issue 4 (background noise in the engine)"]
 fn track_whole_equal_power_adsr_bgnoise() {
     whole_track("track__equal_power_adsr_bgnoise");
 }
