@@ -236,7 +236,7 @@ fn load(path: &Path) -> Result<LoadedTrack> {
             print_warnings(&t, Some(path));
             Ok(t)
         }
-        Err(e @ LoadError::Io { .. }) => Err(anyhow!(e)),
+        Err(e @ (LoadError::Io { .. } | LoadError::Noise(_))) => Err(anyhow!(e)),
         Err(LoadError::Invalid(report, p)) => Err(anyhow!(format_report(&report, p.as_deref()))),
     }
 }
@@ -253,9 +253,6 @@ fn print_warnings(t: &LoadedTrack, path: Option<&Path>) {
             "warning: {prefix}… and {} more warnings",
             t.warnings.more_warnings
         );
-    }
-    if t.info.noise.is_some() {
-        eprintln!("warning: {prefix}background noise is not rendered by this version");
     }
     if t.info.clips.is_some() {
         eprintln!("warning: {prefix}overlay clips are not rendered by this version");
@@ -594,7 +591,7 @@ fn check(path: &Path) -> Result<()> {
             );
             Ok(())
         }
-        Err(e @ LoadError::Io { .. }) => Err(anyhow!(e)),
+        Err(e @ (LoadError::Io { .. } | LoadError::Noise(_))) => Err(anyhow!(e)),
         Err(LoadError::Invalid(report, p)) => {
             for e in report.errors.iter() {
                 println!("{}: {e}", p.as_deref().unwrap_or(path).display());

@@ -6,6 +6,7 @@
 pub mod alloc_guard;
 pub mod load;
 pub mod memory;
+pub mod noise;
 pub mod output;
 
 pub use load::{load_track_file, load_track_str, LoadError, LoadedTrack};

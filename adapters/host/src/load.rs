@@ -34,6 +34,9 @@ pub enum LoadError {
     /// The track is invalid; every located problem is listed.
     #[error("{}", format_report(.0, .1.as_deref()))]
     Invalid(Box<Report>, Option<PathBuf>),
+    /// The background noise preset (or its input audio) could not be used.
+    #[error("background noise: {0}")]
+    Noise(#[from] crate::noise::NoiseLoadError),
 }
 
 impl LoadError {
@@ -41,7 +44,7 @@ impl LoadError {
     pub fn report(&self) -> Option<&Report> {
         match self {
             LoadError::Invalid(r, _) => Some(r),
-            LoadError::Io { .. } => None,
+            LoadError::Io { .. } | LoadError::Noise(_) => None,
         }
     }
 }
@@ -92,13 +95,17 @@ fn load(json: String, path: Option<PathBuf>) -> Result<LoadedTrack, LoadError> {
     let mut track = Box::<Track>::default();
     let mut info = TrackInfo::default();
     match entrain_format::parse(json.as_bytes(), &mut track, &mut info) {
-        Ok(warnings) => Ok(LoadedTrack {
-            track: Arc::from(track),
-            info,
-            warnings,
-            json,
-            path,
-        }),
+        Ok(mut warnings) => {
+            // Background noise preset, read before the track is shared.
+            crate::noise::complete_track_noise(&mut track, &info, path.as_deref(), &mut warnings)?;
+            Ok(LoadedTrack {
+                track: Arc::from(track),
+                info,
+                warnings,
+                json,
+                path,
+            })
+        }
         Err(report) => Err(LoadError::Invalid(Box::new(report), path)),
     }
 }

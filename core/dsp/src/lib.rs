@@ -23,6 +23,7 @@ pub mod frame;
 pub mod hash;
 pub mod linspace;
 pub mod math;
+pub mod noise;
 pub mod osc;
 pub mod pan;
 pub mod phase;

@@ -139,6 +139,11 @@ pub fn sqrtf(x: f32) -> f32 {
 pub fn expf(x: f32) -> f32 {
     libm::expf(x)
 }
+/// Natural logarithm (f32).
+#[inline]
+pub fn lnf(x: f32) -> f32 {
+    libm::logf(x)
+}
 /// `tanh` (f32).
 #[inline]
 pub fn tanhf(x: f32) -> f32 {

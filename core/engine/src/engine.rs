@@ -278,6 +278,8 @@ pub struct Engine<T: TrackSource, M: Memory> {
     /// Largest crossfade window, frames.
     max_x: usize,
     align_on: bool,
+    /// Background noise layer (TRACK_FORMAT.md §9), added after the step fold.
+    noise: Option<crate::noise::NoiseLayer>,
 }
 
 impl<T: TrackSource, M: Memory> core::fmt::Debug for Engine<T, M> {
@@ -369,6 +371,9 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
             .max()
             .unwrap_or(0);
         let align_on = cfg.mode == Mode::Compatible && cfg.phase_align && max_x > 1;
+        let noise = tr
+            .noise
+            .map(|s| crate::noise::NoiseLayer::new(s, sr, tl.total));
         if align_on {
             let parts = mem.parts();
             let frames = (2 + MAX_ALIGNED_HEADS) * max_x;
@@ -394,6 +399,7 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
             next_event: 0,
             max_x,
             align_on: false,
+            noise,
         };
         match cfg.mode {
             Mode::Streaming => {
@@ -461,6 +467,9 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
         self.pos = t.min(self.tl.total);
         self.next_event = self.pos;
         self.limiter.reset();
+        if let Some(n) = self.noise.as_mut() {
+            n.seek(self.pos);
+        }
     }
 
     /// Renders the next `out.len()` frames. Returns the number of frames of track
@@ -642,6 +651,13 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
                     o[0] += s[0];
                     o[1] += s[1];
                 }
+            }
+        }
+        // Background noise: after the steps, before the output stage (TRACK_FORMAT.md
+        // §8.2); not part of the crossfade-alignment analysis (masked renders).
+        if self.mask == usize::MAX {
+            if let Some(n) = self.noise.as_mut() {
+                n.add_to(self.pos, out);
             }
         }
         let g = self.out_gain * self.master;

@@ -10,6 +10,7 @@
 
 pub mod engine;
 pub mod model;
+pub mod noise;
 pub mod timeline;
 pub mod voices;
 

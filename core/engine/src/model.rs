@@ -212,6 +212,395 @@ impl Default for IsochronicParams {
     }
 }
 
+/// `monaural_beat_stereo_amps` / `_transition` (VOICES.md §3).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MonauralParams {
+    /// `amp_lower_L`, `amp_lower_R`: level of the lower tone in each ear.
+    pub amp_lower: [Pair; 2],
+    /// `amp_upper_L`, `amp_upper_R`: level of the upper tone in each ear.
+    pub amp_upper: [Pair; 2],
+    /// `baseFreq`, Hz.
+    pub base_freq: Pair,
+    /// `beatFreq` (tone spacing), Hz.
+    pub beat_freq: Pair,
+    /// Start phase of the lower tone (`startPhaseL`; transition `startStartPhaseL`),
+    /// radians. The transition uses only the start value.
+    pub start_phase_lower: Pair,
+    /// Start phase of the upper tone (`startPhaseR`; transition `startStartPhaseU`).
+    pub start_phase_upper: Pair,
+    /// `phaseOscFreq`, Hz.
+    pub phase_osc_freq: Pair,
+    /// `phaseOscRange`, radians.
+    pub phase_osc_range: Pair,
+    /// `ampOscDepth` (clamped to [0, 2] by the voice).
+    pub am_depth: Pair,
+    /// `ampOscFreq`, Hz.
+    pub am_freq: Pair,
+    /// `ampOscPhaseOffset`, radians.
+    pub am_phase_offset: Pair,
+}
+
+impl Default for MonauralParams {
+    fn default() -> Self {
+        Self {
+            amp_lower: [Pair::fixed(0.5); 2],
+            amp_upper: [Pair::fixed(0.5); 2],
+            base_freq: Pair::fixed(200.0),
+            beat_freq: Pair::fixed(4.0),
+            start_phase_lower: Pair::fixed(0.0),
+            start_phase_upper: Pair::fixed(0.0),
+            phase_osc_freq: Pair::fixed(0.0),
+            phase_osc_range: Pair::fixed(0.0),
+            am_depth: Pair::fixed(0.0),
+            am_freq: Pair::fixed(0.0),
+            am_phase_offset: Pair::fixed(0.0),
+        }
+    }
+}
+
+/// `qam_beat` / `qam_beat_transition` (VOICES.md §4, the INTENDED behaviour).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct QamParams {
+    /// `ampL`, `ampR`.
+    pub amp: [Pair; 2],
+    /// `baseFreqL`, `baseFreqR`, Hz.
+    pub base_freq: [Pair; 2],
+    /// `qamAmFreqL/R`, Hz.
+    pub am_freq: [Pair; 2],
+    /// `qamAmDepthL/R`.
+    pub am_depth: [Pair; 2],
+    /// `qamAmPhaseOffsetL/R`, radians.
+    pub am_phase_offset: [Pair; 2],
+    /// `qamAm2FreqL/R`, Hz.
+    pub am2_freq: [Pair; 2],
+    /// `qamAm2DepthL/R`.
+    pub am2_depth: [Pair; 2],
+    /// `qamAm2PhaseOffsetL/R`, radians.
+    pub am2_phase_offset: [Pair; 2],
+    /// `modShapeL/R` (1 = cosine).
+    pub mod_shape: [Pair; 2],
+    /// `crossModDepth`.
+    pub cross_mod_depth: Pair,
+    /// `crossModDelay`, s (not interpolated).
+    pub cross_mod_delay: f64,
+    /// `harmonicDepth`.
+    pub harmonic_depth: Pair,
+    /// `harmonicRatio` (not interpolated).
+    pub harmonic_ratio: f64,
+    /// `subHarmonicFreq`, Hz.
+    pub sub_harmonic_freq: Pair,
+    /// `subHarmonicDepth`.
+    pub sub_harmonic_depth: Pair,
+    /// `startPhaseL/R` (transition `startStartPhaseL/R`; start value only), radians.
+    pub start_phase: [Pair; 2],
+    /// `phaseOscFreq`, Hz.
+    pub phase_osc_freq: Pair,
+    /// `phaseOscRange`, radians.
+    pub phase_osc_range: Pair,
+    /// `phaseOscPhaseOffset`, radians (not interpolated).
+    pub phase_osc_phase_offset: f64,
+    /// `beatingSidebands`.
+    pub beating_sidebands: bool,
+    /// `sidebandOffset`, Hz.
+    pub sideband_offset: f64,
+    /// `sidebandDepth`.
+    pub sideband_depth: f64,
+    /// `attackTime`, s.
+    pub attack_time: f64,
+    /// `releaseTime`, s.
+    pub release_time: f64,
+}
+
+impl Default for QamParams {
+    fn default() -> Self {
+        Self {
+            amp: [Pair::fixed(0.5); 2],
+            base_freq: [Pair::fixed(200.0), Pair::fixed(204.0)],
+            am_freq: [Pair::fixed(4.0); 2],
+            am_depth: [Pair::fixed(0.5); 2],
+            am_phase_offset: [Pair::fixed(0.0); 2],
+            am2_freq: [Pair::fixed(0.0); 2],
+            am2_depth: [Pair::fixed(0.0); 2],
+            am2_phase_offset: [Pair::fixed(0.0); 2],
+            mod_shape: [Pair::fixed(1.0); 2],
+            cross_mod_depth: Pair::fixed(0.0),
+            cross_mod_delay: 0.0,
+            harmonic_depth: Pair::fixed(0.0),
+            harmonic_ratio: 2.0,
+            sub_harmonic_freq: Pair::fixed(0.0),
+            sub_harmonic_depth: Pair::fixed(0.0),
+            start_phase: [Pair::fixed(0.0); 2],
+            phase_osc_freq: Pair::fixed(0.0),
+            phase_osc_range: Pair::fixed(0.0),
+            phase_osc_phase_offset: 0.0,
+            beating_sidebands: false,
+            sideband_offset: 1.0,
+            sideband_depth: 0.1,
+            attack_time: 0.0,
+            release_time: 0.0,
+        }
+    }
+}
+
+/// `hybrid_qam_monaural_beat` / `_transition` (VOICES.md §5).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct HybridParams {
+    /// `ampL`, `ampR`.
+    pub amp: [Pair; 2],
+    /// `qamCarrierFreqL`, Hz.
+    pub qam_carrier_freq: Pair,
+    /// `qamAmFreqL`, Hz.
+    pub qam_am_freq: Pair,
+    /// `qamAmDepthL`.
+    pub qam_am_depth: Pair,
+    /// `qamAmPhaseOffsetL`, radians.
+    pub qam_am_phase_offset: Pair,
+    /// `qamStartPhaseL`, radians (start value only).
+    pub qam_start_phase: Pair,
+    /// `monoCarrierFreqR`, Hz.
+    pub mono_carrier_freq: Pair,
+    /// `monoBeatFreqInChannelR`, Hz.
+    pub mono_beat_freq: Pair,
+    /// `monoAmDepthR` (clamped to [0, 1] by the voice).
+    pub mono_am_depth: Pair,
+    /// `monoAmFreqR`, Hz.
+    pub mono_am_freq: Pair,
+    /// `monoAmPhaseOffsetR`, radians.
+    pub mono_am_phase_offset: Pair,
+    /// `monoFmRangeR`, Hz peak-to-peak.
+    pub mono_fm_range: Pair,
+    /// `monoFmFreqR`, Hz.
+    pub mono_fm_freq: Pair,
+    /// `monoFmPhaseOffsetR`, radians.
+    pub mono_fm_phase_offset: Pair,
+    /// `monoStartPhaseR_Tone1`, `monoStartPhaseR_Tone2`, radians (start value only).
+    pub mono_start_phase: [Pair; 2],
+    /// `monoPhaseOscFreqR`, Hz.
+    pub mono_phase_osc_freq: Pair,
+    /// `monoPhaseOscRangeR`, radians.
+    pub mono_phase_osc_range: Pair,
+    /// `monoPhaseOscPhaseOffsetR`, radians.
+    pub mono_phase_osc_phase_offset: Pair,
+}
+
+impl Default for HybridParams {
+    fn default() -> Self {
+        Self {
+            amp: [Pair::fixed(0.5); 2],
+            qam_carrier_freq: Pair::fixed(100.0),
+            qam_am_freq: Pair::fixed(4.0),
+            qam_am_depth: Pair::fixed(0.5),
+            qam_am_phase_offset: Pair::fixed(0.0),
+            qam_start_phase: Pair::fixed(0.0),
+            mono_carrier_freq: Pair::fixed(100.0),
+            mono_beat_freq: Pair::fixed(4.0),
+            mono_am_depth: Pair::fixed(0.0),
+            mono_am_freq: Pair::fixed(0.0),
+            mono_am_phase_offset: Pair::fixed(0.0),
+            mono_fm_range: Pair::fixed(0.0),
+            mono_fm_freq: Pair::fixed(0.0),
+            mono_fm_phase_offset: Pair::fixed(0.0),
+            mono_start_phase: [Pair::fixed(0.0); 2],
+            mono_phase_osc_freq: Pair::fixed(0.0),
+            mono_phase_osc_range: Pair::fixed(0.0),
+            mono_phase_osc_phase_offset: Pair::fixed(0.0),
+        }
+    }
+}
+
+/// `rhythmic_waveshaping` / `_transition` (VOICES.md §6).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RhythmicParams {
+    /// `amp` (not interpolated).
+    pub amp: f64,
+    /// `carrierFreq`, Hz (transition 200 → 80 by default).
+    pub carrier_freq: Pair,
+    /// `modFreq`, Hz (transition 12 → 7.83 by default).
+    pub mod_freq: Pair,
+    /// `modDepth`.
+    pub mod_depth: Pair,
+    /// `shapeAmount` (tanh drive, clamped ≥ 1e-6 by the voice).
+    pub shape_amount: Pair,
+    /// `pan` (-1..1, not interpolated).
+    pub pan: f64,
+}
+
+impl Default for RhythmicParams {
+    fn default() -> Self {
+        Self {
+            amp: 0.25,
+            carrier_freq: Pair::fixed(200.0),
+            mod_freq: Pair::fixed(4.0),
+            mod_depth: Pair::fixed(1.0),
+            shape_amount: Pair::fixed(5.0),
+            pan: 0.0,
+        }
+    }
+}
+
+/// `stereo_am_independent` / `_transition` (VOICES.md §7).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StereoAmParams {
+    /// `amp` (not interpolated).
+    pub amp: f64,
+    /// `carrierFreq`, Hz.
+    pub carrier_freq: Pair,
+    /// `modFreqL/R`, Hz.
+    pub mod_freq: [Pair; 2],
+    /// `modDepthL/R`.
+    pub mod_depth: [Pair; 2],
+    /// `modPhaseL/R`, radians: LFO start phases of the static voice. The transition
+    /// reads `startModPhaseL/R` into `start` but, as the original, never uses them.
+    pub mod_phase: [Pair; 2],
+    /// `stereo_width_hz` (transition `startStereoWidthHz`/`endStereoWidthHz`), Hz.
+    pub stereo_width: Pair,
+}
+
+impl Default for StereoAmParams {
+    fn default() -> Self {
+        Self {
+            amp: 0.25,
+            carrier_freq: Pair::fixed(200.0),
+            mod_freq: [Pair::fixed(4.0); 2],
+            mod_depth: [Pair::fixed(0.8); 2],
+            mod_phase: [Pair::fixed(0.0); 2],
+            stereo_width: Pair::fixed(0.2),
+        }
+    }
+}
+
+/// `wave_shape_stereo_am` / `_transition` (VOICES.md §8).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct WaveShapeStereoAmParams {
+    /// `amp` (not interpolated).
+    pub amp: f64,
+    /// `carrierFreq`, Hz.
+    pub carrier_freq: Pair,
+    /// `shapeModFreq`, Hz.
+    pub shape_mod_freq: Pair,
+    /// `shapeModDepth`.
+    pub shape_mod_depth: Pair,
+    /// `shapeAmount` (tanh drive, clamped ≥ 1e-6 by the voice).
+    pub shape_amount: Pair,
+    /// `stereoModFreqL/R`, Hz.
+    pub stereo_mod_freq: [Pair; 2],
+    /// `stereoModDepthL/R`.
+    pub stereo_mod_depth: [Pair; 2],
+    /// `stereoModPhaseL/R`, radians (static voice only; read but unused by the
+    /// transition, as in the original).
+    pub stereo_mod_phase: [Pair; 2],
+}
+
+impl Default for WaveShapeStereoAmParams {
+    fn default() -> Self {
+        Self {
+            amp: 0.15,
+            carrier_freq: Pair::fixed(200.0),
+            shape_mod_freq: Pair::fixed(4.0),
+            shape_mod_depth: Pair::fixed(0.8),
+            shape_amount: Pair::fixed(0.5),
+            stereo_mod_freq: [Pair::fixed(4.1), Pair::fixed(4.0)],
+            stereo_mod_depth: [Pair::fixed(0.8); 2],
+            stereo_mod_phase: [Pair::fixed(0.0), Pair::fixed(core::f64::consts::FRAC_PI_2)],
+        }
+    }
+}
+
+/// `spatial_angle_modulation_monaural_beat` / `_transition` (VOICES.md §10).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SamMonauralParams {
+    /// The monaural core (§3), with the `monaural_*` / `*_monaural` AM and phase keys.
+    pub core: MonauralParams,
+    /// `sam_ampOscDepth` (fallback `ampOscDepth`), clamped to [0, 2] by the voice.
+    pub sam_am_depth: Pair,
+    /// `sam_ampOscFreq` (fallback `ampOscFreq`), Hz.
+    pub sam_am_freq: Pair,
+    /// `sam_ampOscPhaseOffset` (fallback `ampOscPhaseOffset`), radians.
+    pub sam_am_phase_offset: Pair,
+    /// `amp` (transition `startAmp`/`endAmp`): output gain.
+    pub amp: Pair,
+    /// `spatialBeatFreq`, Hz (read; its output is unused by the original).
+    pub spatial_beat_freq: Pair,
+    /// `spatialPhaseOffset`, radians (unused output).
+    pub spatial_phase_offset: Pair,
+    /// `pathRadius` (unused output).
+    pub path_radius: Pair,
+    /// `rotationDirection` is not `"ccw"` (unused output).
+    pub clockwise: bool,
+}
+
+impl Default for SamMonauralParams {
+    fn default() -> Self {
+        Self {
+            core: MonauralParams {
+                am_depth: Pair::fixed(0.0),
+                ..MonauralParams::default()
+            },
+            sam_am_depth: Pair::fixed(0.0),
+            sam_am_freq: Pair::fixed(0.0),
+            sam_am_phase_offset: Pair::fixed(0.0),
+            amp: Pair::fixed(0.7),
+            spatial_beat_freq: Pair::fixed(4.0),
+            spatial_phase_offset: Pair::fixed(0.0),
+            path_radius: Pair::fixed(1.0),
+            clockwise: true,
+        }
+    }
+}
+
+/// Pulse shape of `dual_pulse_binaural` (`pulseShape`, VOICES.md §13.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum PulseShape {
+    /// `"trapezoid"` (default, and any unknown name): the isochronic trapezoid.
+    #[default]
+    Trapezoid,
+    /// `"square"`, `"pulse"`: a gate, 1 wherever the trapezoid is > 0.
+    Square,
+    /// `"raised_cosine"`, `"raised-cosine"`, `"cosine"`, `"hann"`: `0.5 - 0.5·cos(π·env)`.
+    RaisedCosine,
+}
+
+/// One ear's pulse envelope of `dual_pulse_binaural` at one end of a transition.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PulseSpec {
+    /// Pulse rate, Hz (already resolved: a rate ≤ 0 fell back to `pulseRate`, then to
+    /// `beatFreq`; ≤ 0 here means "no pulse").
+    pub rate: f64,
+    /// `rampPercent` (clamped to [0, 1] by the voice).
+    pub ramp: f64,
+    /// `gapPercent` (clamped to [0, 1] by the voice).
+    pub gap: f64,
+    /// `pulsePhaseOffset`, cycles (only the fraction is used).
+    pub phase_offset: f64,
+    /// `pulseShape`.
+    pub shape: PulseShape,
+    /// `pulseDepth` (clamped to [0, 1] by the voice; 0 = no pulse).
+    pub depth: f64,
+}
+
+impl Default for PulseSpec {
+    fn default() -> Self {
+        Self {
+            rate: 4.0,
+            ramp: 0.2,
+            gap: 0.15,
+            phase_offset: 0.0,
+            shape: PulseShape::Trapezoid,
+            depth: 1.0,
+        }
+    }
+}
+
+/// Session-Builder `dual_pulse_binaural` / `_transition` (VOICES.md §13.1).
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub struct DualPulseParams {
+    /// The binaural beat (with `beatFreq` already forced to 0 by `forceMono`).
+    pub binaural: BinauralParams,
+    /// Pulse envelope per ear `[L, R]`, at the start and at the end of a transition
+    /// (`[ear][0]` = start, `[ear][1]` = end; equal for the static voice).
+    pub pulse: [[PulseSpec; 2]; 2],
+}
+
 /// The synth function a voice resolved to (TRACK_FORMAT.md §4.1), with the kind of
 /// parameters it carries.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -222,6 +611,22 @@ pub enum VoiceParams {
     Binaural(BinauralParams),
     /// `isochronic_tone`.
     Isochronic(IsochronicParams),
+    /// `monaural_beat_stereo_amps`.
+    Monaural(MonauralParams),
+    /// `qam_beat`.
+    Qam(QamParams),
+    /// `hybrid_qam_monaural_beat`.
+    Hybrid(HybridParams),
+    /// `rhythmic_waveshaping`.
+    Rhythmic(RhythmicParams),
+    /// `stereo_am_independent`.
+    StereoAm(StereoAmParams),
+    /// `wave_shape_stereo_am`.
+    WaveShapeStereoAm(WaveShapeStereoAmParams),
+    /// `spatial_angle_modulation_monaural_beat`.
+    SamMonaural(SamMonauralParams),
+    /// Session-Builder `dual_pulse_binaural`.
+    DualPulse(DualPulseParams),
 }
 
 /// A voice's volume envelope (TRACK_FORMAT.md §5), the INTENDED behaviour.
@@ -328,6 +733,8 @@ pub struct Track<const S: usize = DEFAULT_MAX_STEPS, const V: usize = DEFAULT_MA
     pub steps: Vec<StepSpec, S>,
     /// All voices of all steps, step after step.
     pub voices: Vec<VoiceSpec, V>,
+    /// Background noise (TRACK_FORMAT.md §9), if the track has one.
+    pub noise: Option<crate::noise::NoiseSpec>,
 }
 
 impl<const S: usize, const V: usize> Default for Track<S, V> {
@@ -338,6 +745,7 @@ impl<const S: usize, const V: usize> Default for Track<S, V> {
             crossfade_curve: CrossfadeCurve::Linear,
             steps: Vec::new(),
             voices: Vec::new(),
+            noise: None,
         }
     }
 }
@@ -351,6 +759,7 @@ impl<const S: usize, const V: usize> Track<S, V> {
             crossfade_curve: self.crossfade_curve,
             steps: &self.steps,
             voices: &self.voices,
+            noise: self.noise.as_ref(),
         }
     }
 }
@@ -368,6 +777,8 @@ pub struct TrackRef<'a> {
     pub steps: &'a [StepSpec],
     /// Voices of all steps.
     pub voices: &'a [VoiceSpec],
+    /// Background noise.
+    pub noise: Option<&'a crate::noise::NoiseSpec>,
 }
 
 impl<'a> TrackRef<'a> {

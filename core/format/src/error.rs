@@ -6,8 +6,10 @@ use heapless::{String, Vec};
 
 /// Maximum length of a key name kept in a location (longer names are shortened with `…`).
 pub const KEY_CAP: usize = 48;
-/// Maximum length of a quoted text kept in an error (e.g. an unknown curve name).
-pub const TEXT_CAP: usize = 48;
+/// Maximum length of a quoted text kept in an error (e.g. an unknown curve name), and of
+/// a synth function name: the longest registry name,
+/// `spatial_angle_modulation_monaural_beat_transition`, has 49 bytes.
+pub const TEXT_CAP: usize = 64;
 
 /// Where a problem is.
 #[derive(Clone, Debug, PartialEq, Default)]

@@ -12,6 +12,7 @@
 #![warn(missing_docs)]
 
 pub mod error;
+pub mod noise;
 pub mod params;
 pub mod syntax;
 pub mod track;
@@ -34,6 +35,14 @@ pub fn parse<const S: usize, const V: usize>(
 ) -> Result<Report, Report> {
     let mut report = Report::default();
     track::parse_into(input, track, info, &mut report);
+    // Background noise (TRACK_FORMAT.md §9): inline params complete the track now; a
+    // preset file is read by the host, which then fills `track.noise`.
+    if let Some(span) = info.noise {
+        info.background = noise::parse_background(input, span, &mut report);
+        if let Some(b) = info.background.as_ref().filter(|b| b.has_params) {
+            track.noise = Some(b.spec);
+        }
+    }
     if report.has_errors() {
         Err(report)
     } else {

@@ -67,6 +67,8 @@ pub struct TrackInfo {
     pub noise: Option<Span>,
     /// Span of the clip list, if present and not empty.
     pub clips: Option<Span>,
+    /// The `background_noise` object, resolved (`None`: no noise asked for).
+    pub background: Option<crate::noise::Background>,
     /// How each voice of `Track::voices` resolved (same order).
     pub voice_functions: heapless::Vec<Resolved, 256>,
 }

@@ -4,11 +4,28 @@
 
 pub mod binaural_beat;
 pub mod common;
+pub mod dual_pulse_binaural;
+pub mod hybrid_qam_monaural_beat;
 pub mod isochronic_tone;
+pub mod monaural_beat_stereo_amps;
+mod prim;
+pub mod qam_beat;
+pub mod rhythmic_waveshaping;
+pub mod spatial_angle_modulation_monaural_beat;
+pub mod stereo_am_independent;
+pub mod wave_shape_stereo_am;
 
 pub use binaural_beat::BinauralBeat;
 pub use common::StepClock;
+pub use dual_pulse_binaural::DualPulseBinaural;
+pub use hybrid_qam_monaural_beat::HybridQamMonauralBeat;
 pub use isochronic_tone::IsochronicTone;
+pub use monaural_beat_stereo_amps::MonauralBeatStereoAmps;
+pub use qam_beat::QamBeat;
+pub use rhythmic_waveshaping::RhythmicWaveshaping;
+pub use spatial_angle_modulation_monaural_beat::SpatialAngleModulationMonauralBeat;
+pub use stereo_am_independent::StereoAmIndependent;
+pub use wave_shape_stereo_am::WaveShapeStereoAm;
 
 use crate::model::{EnvelopeSpec, VoiceParams, VoiceSpec};
 use entrain_dsp::env::{ClickGuard, Envelope, FadeType};
@@ -40,6 +57,22 @@ pub enum Voice {
     Binaural(BinauralBeat),
     /// `isochronic_tone(_transition)`.
     Isochronic(IsochronicTone),
+    /// `monaural_beat_stereo_amps(_transition)`.
+    Monaural(MonauralBeatStereoAmps),
+    /// `qam_beat(_transition)` (raw; the output filters run in zero-phase slots).
+    Qam(QamBeat),
+    /// `hybrid_qam_monaural_beat(_transition)` (raw; output filters in slots).
+    Hybrid(HybridQamMonauralBeat),
+    /// `rhythmic_waveshaping(_transition)`.
+    Rhythmic(RhythmicWaveshaping),
+    /// `stereo_am_independent(_transition)`.
+    StereoAm(StereoAmIndependent),
+    /// `wave_shape_stereo_am(_transition)`.
+    WaveShapeStereoAm(WaveShapeStereoAm),
+    /// `spatial_angle_modulation_monaural_beat(_transition)`.
+    SamMonaural(SpatialAngleModulationMonauralBeat),
+    /// Session-Builder `dual_pulse_binaural(_transition)`.
+    DualPulse(DualPulseBinaural),
 }
 
 impl Voice {
@@ -53,6 +86,32 @@ impl Voice {
             VoiceParams::Isochronic(p) => {
                 Voice::Isochronic(IsochronicTone::new(p, spec.transition.as_ref(), clock))
             }
+            VoiceParams::Monaural(p) => Voice::Monaural(MonauralBeatStereoAmps::new(
+                p,
+                spec.transition.as_ref(),
+                clock,
+            )),
+            VoiceParams::Qam(p) => Voice::Qam(QamBeat::new(p, spec.transition.as_ref(), clock)),
+            VoiceParams::Hybrid(p) => Voice::Hybrid(HybridQamMonauralBeat::new(
+                p,
+                spec.transition.as_ref(),
+                clock,
+            )),
+            VoiceParams::Rhythmic(p) => {
+                Voice::Rhythmic(RhythmicWaveshaping::new(p, spec.transition.as_ref(), clock))
+            }
+            VoiceParams::StereoAm(p) => {
+                Voice::StereoAm(StereoAmIndependent::new(p, spec.transition.as_ref(), clock))
+            }
+            VoiceParams::WaveShapeStereoAm(p) => {
+                Voice::WaveShapeStereoAm(WaveShapeStereoAm::new(p, spec.transition.as_ref(), clock))
+            }
+            VoiceParams::SamMonaural(p) => Voice::SamMonaural(
+                SpatialAngleModulationMonauralBeat::new(p, spec.transition.as_ref(), clock),
+            ),
+            VoiceParams::DualPulse(p) => {
+                Voice::DualPulse(DualPulseBinaural::new(p, spec.transition.as_ref(), clock))
+            }
         }
     }
 
@@ -63,6 +122,14 @@ impl Voice {
             Voice::Silent => out.iter_mut().for_each(|f| *f = [0.0, 0.0]),
             Voice::Binaural(v) => v.process(out),
             Voice::Isochronic(v) => v.process(out),
+            Voice::Monaural(v) => v.process(out),
+            Voice::Qam(v) => v.process(out),
+            Voice::Hybrid(v) => v.process(out),
+            Voice::Rhythmic(v) => v.process(out),
+            Voice::StereoAm(v) => v.process(out),
+            Voice::WaveShapeStereoAm(v) => v.process(out),
+            Voice::SamMonaural(v) => v.process(out),
+            Voice::DualPulse(v) => v.process(out),
         }
     }
 
@@ -72,6 +139,14 @@ impl Voice {
             Voice::Silent => {}
             Voice::Binaural(v) => v.seek(i),
             Voice::Isochronic(v) => v.seek(i),
+            Voice::Monaural(v) => v.seek(i),
+            Voice::Qam(v) => v.seek(i),
+            Voice::Hybrid(v) => v.seek(i),
+            Voice::Rhythmic(v) => v.seek(i),
+            Voice::StereoAm(v) => v.seek(i),
+            Voice::WaveShapeStereoAm(v) => v.seek(i),
+            Voice::SamMonaural(v) => v.seek(i),
+            Voice::DualPulse(v) => v.seek(i),
         }
     }
 
@@ -81,6 +156,14 @@ impl Voice {
             Voice::Silent => {}
             Voice::Binaural(v) => v.reset(),
             Voice::Isochronic(v) => v.reset(),
+            Voice::Monaural(v) => v.reset(),
+            Voice::Qam(v) => v.reset(),
+            Voice::Hybrid(v) => v.reset(),
+            Voice::Rhythmic(v) => v.reset(),
+            Voice::StereoAm(v) => v.reset(),
+            Voice::WaveShapeStereoAm(v) => v.reset(),
+            Voice::SamMonaural(v) => v.reset(),
+            Voice::DualPulse(v) => v.reset(),
         }
     }
 
@@ -88,10 +171,18 @@ impl Voice {
     /// [`MAX_FILTERS_PER_VOICE`]; [`VoiceSlot::filters_needed`] must agree).
     pub fn zero_phase_filters(&self, sr: f64) -> heapless::Vec<Sos, MAX_FILTERS_PER_VOICE> {
         let mut v = heapless::Vec::new();
-        if let Voice::Isochronic(iso) = self {
-            if let Some(fc) = iso.harmonic_cutoff() {
-                let _ = v.push(Sos::butterworth(4, Band::Low, fc, sr));
+        match self {
+            Voice::Isochronic(iso) => {
+                if let Some(fc) = iso.harmonic_cutoff() {
+                    let _ = v.push(Sos::butterworth(4, Band::Low, fc, sr));
+                }
             }
+            Voice::Qam(_) | Voice::Hybrid(_) => {
+                for sos in qam_beat::output_filters(sr) {
+                    let _ = v.push(sos);
+                }
+            }
+            _ => {}
         }
         v
     }
@@ -125,8 +216,90 @@ impl Voice {
                     b
                 }
             }
+            VoiceParams::Monaural(p) => monaural_bound(p),
+            VoiceParams::Qam(p) => qam_bound(p),
+            VoiceParams::Hybrid(p) => hybrid_bound(p),
+            VoiceParams::Rhythmic(p) => p.amp.abs() * am_bound(&p.mod_depth) * pan_bound(p.pan),
+            VoiceParams::StereoAm(p) => {
+                p.amp.abs() * am_bound(&p.mod_depth[0]).max(am_bound(&p.mod_depth[1]))
+            }
+            VoiceParams::WaveShapeStereoAm(p) => {
+                // tanh(x·S)/tanh(S) with |x| ≤ g is at most max(1, g) (tanh is concave)
+                p.amp.abs()
+                    * am_bound(&p.shape_mod_depth)
+                    * am_bound(&p.stereo_mod_depth[0]).max(am_bound(&p.stereo_mod_depth[1]))
+            }
+            VoiceParams::SamMonaural(p) => {
+                let core = (0..2)
+                    .map(|e| {
+                        (pair_abs(&p.core.amp_lower[e]) + pair_abs(&p.core.amp_upper[e])).min(1.0)
+                    })
+                    .sum::<f64>()
+                    / 2.0;
+                // peaks above 1 are re-normalised to 0.98
+                (core * pair_abs(&p.amp)).min(1.0)
+            }
+            // pulse envelopes are within [0, 1]
+            VoiceParams::DualPulse(p) => Voice::peak_bound(&VoiceSpec {
+                params: VoiceParams::Binaural(p.binaural),
+                ..*spec
+            }),
         }
     }
+}
+
+fn pair_abs(p: &crate::model::Pair) -> f64 {
+    p.start.abs().max(p.end.abs())
+}
+
+/// `monaural_beat_stereo_amps`: tone levels summed, AM gain ≤ 1, hard clip at 1.
+fn monaural_bound(p: &crate::model::MonauralParams) -> f64 {
+    (0..2)
+        .map(|e| pair_abs(&p.amp_lower[e]) + pair_abs(&p.amp_upper[e]))
+        .fold(0.0, f64::max)
+        .min(1.0)
+}
+
+/// max |1 - d·(1 - l)/2| over l ∈ [-1, 1] (the sine AM of §6–§8); the tanh shaper
+/// `tanh(x·S)/tanh(S)` with |x| ≤ g is also at most max(1, g) (tanh is concave).
+fn am_bound(d: &crate::model::Pair) -> f64 {
+    1.0f64.max((1.0 - d.start).abs()).max((1.0 - d.end).abs())
+}
+
+/// Largest `pan2` gain.
+fn pan_bound(pan: f64) -> f64 {
+    let (l, r) = entrain_dsp::pan::pan2_gains(pan);
+    l.max(r) as f64
+}
+
+/// Overshoot allowance of the qam/hybrid output filters (Butterworth step response).
+const FILTER_OVERSHOOT: f64 = 1.2;
+
+/// `qam_beat`: product of the envelope factors times the harmonic and sideband terms.
+fn qam_bound(p: &crate::model::QamParams) -> f64 {
+    let sub = 1.0 + pair_abs(&p.sub_harmonic_depth);
+    let extra = 1.0 + pair_abs(&p.harmonic_depth) + 2.0 * p.sideband_depth.abs();
+    let e = |c: usize| {
+        let shaped = if p.mod_shape[c].start < 0.0 || p.mod_shape[c].end < 0.0 {
+            qam_beat::MAX_SHAPED as f64
+        } else {
+            1.0
+        };
+        (1.0 + pair_abs(&p.am_depth[c]) * shaped) * (1.0 + pair_abs(&p.am2_depth[c]))
+    };
+    let env_max = e(0).max(e(1));
+    let cross = 1.0 + pair_abs(&p.cross_mod_depth) * (env_max + 1.0);
+    (0..2)
+        .map(|c| pair_abs(&p.amp[c]) * e(c) * cross * sub * extra)
+        .fold(0.0, f64::max)
+        * FILTER_OVERSHOOT
+}
+
+/// `hybrid_qam_monaural_beat`: left `amp·(1 + depth)`, right `2·amp`.
+fn hybrid_bound(p: &crate::model::HybridParams) -> f64 {
+    let l = pair_abs(&p.amp[0]) * (1.0 + pair_abs(&p.qam_am_depth));
+    let r = pair_abs(&p.amp[1]) * 2.0;
+    l.max(r) * FILTER_OVERSHOOT
 }
 
 /// A voice with its post chain and position, as held in the engine's pool.
@@ -222,6 +395,7 @@ impl VoiceSlot {
     pub fn filters_needed(spec: &VoiceSpec) -> usize {
         match &spec.params {
             VoiceParams::Isochronic(p) if p.harmonic_suppression => 1,
+            VoiceParams::Qam(_) | VoiceParams::Hybrid(_) => 2,
             _ => 0,
         }
     }

@@ -1,0 +1,201 @@
+//! Background noise on the host side (TRACK_FORMAT.md §9, NOISE.md §1, §3): resolving the
+//! `.noise` preset and `input_audio_path` against the track's folder, rejecting remote
+//! locations, reading the preset and decoding an input WAV for the core to filter.
+
+use entrain_engine::model::Track;
+use entrain_format::{Report, TrackInfo, WarningKind};
+use std::path::{Path, PathBuf};
+
+/// Why a noise preset or its input audio could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum NoiseLoadError {
+    /// A URL or network path: the engine reads local files only.
+    #[error("{0}: remote locations are not supported (use a local file)")]
+    Remote(String),
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The preset is not a valid noise file; every located problem is listed.
+    #[error("{}", .0)]
+    Invalid(String),
+    /// The input audio is not a readable WAV file.
+    #[error("cannot decode {path}: {message}")]
+    Decode {
+        /// The path.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// True for URLs (`scheme://…`, `file:`, `http:`) and network paths (`\\server\share`,
+/// `//server/share`).
+pub fn is_remote(p: &str) -> bool {
+    let t = p.trim();
+    if t.starts_with("\\\\") || t.starts_with("//") {
+        return true;
+    }
+    if let Some(i) = t.find("://") {
+        let scheme = &t[..i];
+        return !scheme.is_empty()
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
+    }
+    let lower = t.to_ascii_lowercase();
+    ["http:", "https:", "ftp:", "file:", "smb:"]
+        .iter()
+        .any(|s| lower.starts_with(s))
+}
+
+/// Resolves an asset path of a track: absolute paths as given, relative paths against
+/// the track file's folder (the working directory when the track has no file).
+pub fn resolve(track_dir: Option<&Path>, p: &str) -> Result<PathBuf, NoiseLoadError> {
+    if is_remote(p) {
+        return Err(NoiseLoadError::Remote(p.to_owned()));
+    }
+    let path = Path::new(p.trim());
+    Ok(if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        match track_dir {
+            Some(d) => d.join(path),
+            None => path.to_path_buf(),
+        }
+    })
+}
+
+/// Completes `track.noise` from the track's `background_noise` object: reads and parses
+/// the preset file it names (relative to the track's folder). An `input_audio_path` in
+/// the preset is checked (local, readable) but not rendered by the engine yet: the layer
+/// is silent and a warning says so.
+pub fn complete_track_noise(
+    track: &mut Track,
+    info: &TrackInfo,
+    track_path: Option<&Path>,
+    warnings: &mut Report,
+) -> Result<(), NoiseLoadError> {
+    let Some(bg) = info.background.as_ref() else {
+        return Ok(());
+    };
+    let dir = track_path.and_then(Path::parent);
+    let mut spec = bg.spec;
+    let mut input = bg.input_audio_path.as_ref().map(|s| s.as_str().to_owned());
+    if let Some(file) = bg.file.as_ref() {
+        let path = resolve(dir, file)?;
+        let bytes = std::fs::read(&path).map_err(|source| NoiseLoadError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let mut report = Report::default();
+        let parsed = entrain_format::noise::parse_noise_file(&bytes, &mut report);
+        if report.has_errors() {
+            return Err(NoiseLoadError::Invalid(crate::load::format_report(
+                &report,
+                Some(&path),
+            )));
+        }
+        let Some(nf) = parsed else {
+            return Ok(());
+        };
+        spec.params = nf.params;
+        input = nf.input_audio_path.map(|s| s.as_str().to_owned());
+        for w in report.warnings {
+            warnings.warn(w.location, w.kind);
+        }
+    } else if !bg.has_params {
+        return Ok(());
+    }
+    if let Some(inp) = input {
+        let p = resolve(dir, &inp)?;
+        if !p.is_file() {
+            return Err(NoiseLoadError::Io {
+                path: p,
+                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+            });
+        }
+        spec.input_file = true;
+        warnings.warn(
+            entrain_format::Location::default().with_key("input_audio_path"),
+            WarningKind::NotRendered("background noise from an input_audio_path file"),
+        );
+    }
+    track.noise = Some(spec);
+    Ok(())
+}
+
+/// The first channel of a WAV file as f32 in [-1, 1) (integer PCM divided by
+/// 2^(bits-1), as the original's `soundfile` reads it; 16-bit values are exact in f32).
+pub fn read_first_channel(path: &Path) -> Result<Vec<f32>, NoiseLoadError> {
+    let dec = |e: hound::Error| match e {
+        hound::Error::IoError(source) => NoiseLoadError::Io {
+            path: path.to_path_buf(),
+            source,
+        },
+        other => NoiseLoadError::Decode {
+            path: path.to_path_buf(),
+            message: other.to_string(),
+        },
+    };
+    let mut r = hound::WavReader::open(path).map_err(dec)?;
+    let spec = r.spec();
+    let ch = spec.channels.max(1) as usize;
+    let mut out = Vec::with_capacity(r.len() as usize / ch);
+    match spec.sample_format {
+        hound::SampleFormat::Float => {
+            for (i, s) in r.samples::<f32>().enumerate() {
+                let s = s.map_err(dec)?;
+                if i % ch == 0 {
+                    out.push(s);
+                }
+            }
+        }
+        hound::SampleFormat::Int => {
+            let scale = 1.0 / (1u64 << (spec.bits_per_sample.clamp(1, 32) - 1)) as f64;
+            for (i, s) in r.samples::<i32>().enumerate() {
+                let s = s.map_err(dec)?;
+                if i % ch == 0 {
+                    out.push((s as f64 * scale) as f32);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remote_paths_are_rejected() {
+        for p in [
+            "http://example.org/a.noise",
+            "https://x/y.noise",
+            "file:///tmp/a.noise",
+            "\\\\server\\share\\a.noise",
+            "//server/share/a.noise",
+            "s3://bucket/a.noise",
+        ] {
+            assert!(is_remote(p), "{p}");
+            assert!(matches!(resolve(None, p), Err(NoiseLoadError::Remote(_))));
+        }
+        for p in [
+            "noise/a.noise",
+            "/abs/a.noise",
+            "C:\\x\\a.noise",
+            "a:b.noise",
+        ] {
+            assert!(!is_remote(p), "{p}");
+        }
+        assert_eq!(
+            resolve(Some(Path::new("/t")), "noise/a.noise").unwrap(),
+            PathBuf::from("/t/noise/a.noise")
+        );
+    }
+}

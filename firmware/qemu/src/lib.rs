@@ -1,0 +1,146 @@
+//! entrain on a Cortex-M4F under QEMU (`mps2-an386`): what the demo player, the
+//! on-target tests and the benchmark share.
+//!
+//! * Output goes through defmt over semihosting (decoded on the host by `defmt-print`);
+//!   the exit status goes back to QEMU with `SYS_EXIT_EXTENDED`, so a panic or a fault
+//!   makes `qemu-system-arm` exit non-zero.
+//! * Tracks are JSON in flash (`include_bytes!`), parsed at boot by `entrain-format`
+//!   into a `static` [`FwTrack`]. This keeps one source of truth (the same file the host
+//!   renders) and exercises the real parser on the target; a compact preset compiled on
+//!   the host would save the ~20 KiB of parser code and the parse time, but could drift.
+//! * Everything large is `static` ([`Storage`]): the engine struct itself (~8 KiB) is
+//!   the only large value on the stack.
+//! * Instructions are counted with SysTick under `-icount shift=0`
+//!   ([`icount`]); QEMU does not model the DWT cycle counter.
+#![no_std]
+#![warn(missing_docs)]
+
+pub mod icount;
+
+use core::sync::atomic::{compiler_fence, Ordering};
+use defmt_semihosting as _;
+use entrain_engine::voices::{FilterSlot, VoiceSlot};
+use entrain_engine::{BuildError, Config, Engine, Mode};
+use entrain_format::{ErrorKind, TrackInfo};
+pub use entrain_fw_common::{dma, fpu, stack, FwTrack, SplitMemory, POOL_VOICES};
+use entrain_fw_common::dma::{DoubleBuffer, Half, Renderer, MAX_BLOCK};
+use static_cell::StaticCell;
+
+/// Zero-phase filter slots (64 KiB each; one per isochronic voice with harmonic
+/// suppression). 4 covers a crossfade between two steps with two such voices each;
+/// the shared tracks need at most 2.
+pub const FILTER_SLOTS: usize = 4;
+
+/// Exits QEMU with `code` (0 = success) through semihosting.
+pub fn exit(code: i32) -> ! {
+    semihosting::process::exit(code)
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    defmt::error!("panic: {}", defmt::Display2Format(info));
+    exit(101)
+}
+
+#[cortex_m_rt::exception]
+unsafe fn HardFault(ef: &cortex_m_rt::ExceptionFrame) -> ! {
+    defmt::error!("hard fault at pc={=u32:#010x}", ef.pc());
+    exit(102)
+}
+
+defmt::timestamp!("");
+
+/// All large state, in one `static`.
+pub struct Storage {
+    /// The parsed track.
+    pub track: FwTrack,
+    /// What the parser reports besides the track (descriptions, noise and clip spans).
+    pub info: TrackInfo,
+    /// The engine's voice pool.
+    pub voices: [VoiceSlot; POOL_VOICES],
+    /// The engine's zero-phase filter slots.
+    pub filters: [FilterSlot; FILTER_SLOTS],
+    /// The circular DMA buffer the codec would play.
+    pub dma: DoubleBuffer,
+    /// Block renderer and fingerprint.
+    pub renderer: Renderer,
+}
+
+static STORAGE: StaticCell<Storage> = StaticCell::new();
+
+/// The storage singleton. Panics if called twice.
+pub fn storage() -> &'static mut Storage {
+    STORAGE.init_with(|| Storage {
+        track: FwTrack::default(),
+        info: TrackInfo::default(),
+        voices: core::array::from_fn(|_| VoiceSlot::default()),
+        filters: core::array::from_fn(|_| FilterSlot::idle()),
+        dma: DoubleBuffer::new(MAX_BLOCK),
+        renderer: Renderer::new(0),
+    })
+}
+
+/// Why a track could not be rendered on this firmware.
+#[derive(Debug, defmt::Format)]
+pub enum Unfit {
+    /// The parser ran out of a fixed capacity (the track is larger than the firmware's).
+    Capacity {
+        /// What overflowed.
+        what: &'static str,
+        /// The limit.
+        limit: usize,
+    },
+    /// Another parse error (the file is not a valid track).
+    Invalid,
+    /// The engine could not be built with the firmware's pools.
+    Build(#[defmt(Debug2Format)] BuildError),
+}
+
+/// Parses `json` into `s.track`.
+pub fn load(s: &mut Storage, json: &[u8]) -> Result<(), Unfit> {
+    match entrain_format::parse(json, &mut s.track, &mut s.info) {
+        Ok(_) => Ok(()),
+        Err(report) => {
+            for e in report.errors.iter() {
+                if let ErrorKind::TooMany { what, limit } = e.kind {
+                    return Err(Unfit::Capacity { what, limit });
+                }
+            }
+            Err(Unfit::Invalid)
+        }
+    }
+}
+
+/// Renders the first `frames` frames of `s.track` in streaming mode through the DMA
+/// double buffer with halves of `block` frames, and returns their fingerprint.
+/// `progress(done, frames)` is called after every `every` frames.
+pub fn render_hash(
+    s: &mut Storage,
+    block: usize,
+    frames: u64,
+    every: u64,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<u64, Unfit> {
+    let cfg = Config {
+        mode: Mode::Streaming,
+        ..Config::default()
+    };
+    let mem = SplitMemory::new(&mut s.voices, &mut s.filters);
+    let mut engine = Engine::new(&s.track, mem, cfg).map_err(Unfit::Build)?;
+    s.dma.set_block(block);
+    s.renderer.reset(frames);
+    let mut half = Half::First;
+    let mut next_report = every;
+    while !s.renderer.done() {
+        // On a board, this is where the half-transfer / transfer-complete interrupt
+        // hands `half` back to the CPU; here the "DMA" has always finished.
+        s.renderer.fill(&mut engine, s.dma.half_mut(half));
+        compiler_fence(Ordering::Release);
+        half = half.other();
+        if s.renderer.hashed() >= next_report {
+            progress(s.renderer.hashed(), frames);
+            next_report += every;
+        }
+    }
+    Ok(s.renderer.fingerprint())
+}

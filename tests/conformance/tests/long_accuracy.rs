@@ -1,0 +1,156 @@
+//! Long-run accuracy: the golden files are 0.75 s long and cannot show phase drift, so
+//! long static binaural voices are compared with an independent float64 implementation
+//! of VOICES.md §1.2 ([`entrain_conformance::oracle`]), both rendered from 0 and after a
+//! seek, against the "f64 engine" tolerance of VOICES.md §17.7 (max |Δ| ≤ 1e-4).
+//!
+//! The oracle itself is first checked against the golden binaural files.
+
+// Test code: a failed unwrap is a test failure with its location (helpers outside
+// #[test] functions are not covered by clippy.toml's allow-unwrap-in-tests).
+#![allow(clippy::unwrap_used)]
+
+use entrain_conformance::{
+    case_voice, compare, fmt_snr, oracle, raw, voice_from_json, write_report, Manifest, SlotRig,
+    Table, VOICE_MAX_ABS,
+};
+use entrain_engine::model::{BinauralParams, VoiceParams, VoiceSpec};
+
+fn binaural(spec: &VoiceSpec) -> BinauralParams {
+    match spec.params {
+        VoiceParams::Binaural(p) => p,
+        _ => panic!("not a binaural voice"),
+    }
+}
+
+/// The oracle reproduces the static golden binaural files (so it can judge long renders).
+#[test]
+fn oracle_matches_golden_static_binaural() {
+    let m = Manifest::load().unwrap();
+    for case in m.cases_of(&["binaural_beat"]) {
+        if case.param_flag("spatialEnable") {
+            continue; // spatializer: not part of §1.2
+        }
+        let (spec, clock) = case_voice(case).unwrap();
+        let ours = oracle::binaural_static(&binaural(&spec), clock, 0, clock.n);
+        let reference = case.read_audio(&m.dir).unwrap();
+        let d = compare(ours.as_flattened(), &reference);
+        println!(
+            "oracle vs {}: max |Δ| {:.3e}, SNR {}",
+            case.id,
+            d.max_abs,
+            fmt_snr(d.snr_db)
+        );
+        assert!(
+            d.max_abs <= 1e-6,
+            "{}: oracle off by {}",
+            case.id,
+            d.max_abs
+        );
+    }
+}
+
+/// A long voice: windows at the start, middle and end, rendered from 0 and after a seek.
+fn check_long(name: &str, json: &str, sr: u32) -> Vec<(String, f64, f64)> {
+    let (spec, clock) = voice_from_json(json, sr).unwrap();
+    let s = raw(&spec);
+    let p = binaural(&spec);
+    let win = sr as u64; // 1 s windows
+    let n = clock.n;
+    let starts = [0, n / 2, n - win];
+    // Continuous render, keeping only the windows.
+    let mut rig = SlotRig::new(&s, clock);
+    let mut rendered = Vec::new();
+    let mut pos = 0;
+    for &a in &starts {
+        if a > pos {
+            rig.render((a - pos) as usize, 4096);
+        }
+        rendered.push(rig.render(win as usize, 4096));
+        pos = a + win;
+    }
+    let mut rows = Vec::new();
+    for (k, &a) in starts.iter().enumerate() {
+        let truth = oracle::binaural_static(&p, clock, a, win);
+        let mut seek = SlotRig::new(&s, clock);
+        seek.seek(a);
+        let sought = seek.render(win as usize, 4096);
+        let d_render = compare(rendered[k].as_flattened(), truth.as_flattened());
+        let d_seek = compare(sought.as_flattened(), truth.as_flattened());
+        rows.push((
+            format!("{name} @ {:.0} s", a as f64 / sr as f64),
+            d_render.max_abs,
+            d_seek.max_abs,
+        ));
+    }
+    rows
+}
+
+fn report(file: &str, title: &str, rows: &[(String, f64, f64)]) {
+    let mut t = Table::new(&[
+        "voice @ window",
+        "render from 0: max abs err",
+        "after seek: max abs err",
+    ]);
+    for (n, r, s) in rows {
+        t.row(vec![n.clone(), format!("{r:.3e}"), format!("{s:.3e}")]);
+    }
+    let md = format!("# {title}\n\nAgainst the f64 formula of VOICES.md §1.2; tolerance {VOICE_MAX_ABS:e}.\n\n{}", t.to_markdown());
+    println!("{md}");
+    write_report(env!("CARGO_TARGET_TMPDIR"), file, &md).unwrap();
+}
+
+/// Symmetric vibrato (sine and triangle), AM and interaural phase oscillation over 120 s.
+#[test]
+fn long_binaural_matches_f64_formula() {
+    let voices: &[(&str, &str, u32)] = &[
+        (
+            "sine vibrato + AM + phaseOsc, 120 s",
+            r#"{"global":{"sample_rate":44100},"progression":[{"duration":120,"voices":[{"synth_function_name":"binaural_beat","params":{"baseFreq":180,"beatFreq":6.5,"startPhaseL":0.3,"ampOscDepthL":0.4,"ampOscFreqL":3,"ampOscSkewL":0.3,"freqOscRangeR":5,"freqOscFreqR":1.25,"freqOscRangeL":3,"freqOscFreqL":0.5,"phaseOscFreq":0.2,"phaseOscRange":0.5}}]}]}"#,
+            44_100,
+        ),
+        (
+            "triangle vibrato, leftHigh, 48 kHz, 120 s",
+            r#"{"global":{"sample_rate":48000},"progression":[{"duration":120,"voices":[{"synth_function_name":"binaural_beat","params":{"baseFreq":432,"beatFreq":10,"leftHigh":true,"freqOscShape":"triangle","freqOscRangeL":12,"freqOscFreqL":2,"freqOscRangeR":12,"freqOscFreqR":2}}]}]}"#,
+            48_000,
+        ),
+    ];
+    let mut rows = Vec::new();
+    for (name, json, sr) in voices {
+        rows.extend(check_long(name, json, *sr));
+    }
+    report("long_accuracy.md", "Long static binaural voices", &rows);
+    for (n, r, s) in &rows {
+        assert!(
+            *r <= VOICE_MAX_ABS && *s <= VOICE_MAX_ABS,
+            "{n}: render {r:.3e}, seek {s:.3e}"
+        );
+    }
+}
+
+/// Skewed-sine vibrato drifts in the render path: `Phase::inc_from_f32` (core/dsp
+/// phase.rs) truncates each per-sample vibrato increment toward zero at 2^-32 turn, a
+/// bias of -2^-33 turn per sample for vib > 0 and +2^-33 for vib < 0. A skewed vibrato
+/// spends more samples on one side (65 % positive for skew 0.3), so the biases no longer
+/// cancel: the carrier runs ~1.5e-6 Hz slow, |Δ| grows ~5e-6 per second at amplitude 0.5
+/// (6e-4 at 120 s, ~2e-2 after an hour). The seek path (f64 closed form) stays within
+/// ~1e-5. Un-ignore once the increment is rounded to nearest (or carried with more bits).
+#[test]
+#[ignore = "core bug: Phase::inc_from_f32 truncation makes skewed vibrato drift (6e-4 after 120 s); see the doc comment"]
+fn long_skewed_vibrato_matches_f64_formula() {
+    let rows = check_long(
+        "skewed sine vibrato (skew 0.3), 120 s",
+        r#"{"global":{"sample_rate":44100},"progression":[{"duration":120,"voices":[{"synth_function_name":"binaural_beat","params":{"baseFreq":180,"beatFreq":6.5,"freqOscRangeL":8,"freqOscFreqL":0.75,"freqOscSkewL":0.3}}]}]}"#,
+        44_100,
+    );
+    report(
+        "long_accuracy_skewed.md",
+        "Long skewed-vibrato binaural voice",
+        &rows,
+    );
+    for (n, r, s) in &rows {
+        assert!(
+            *r <= VOICE_MAX_ABS && *s <= VOICE_MAX_ABS,
+            "{n}: render {r:.3e}, seek {s:.3e}"
+        );
+    }
+}
