@@ -1,31 +1,42 @@
-//! `realtime_backend`: render, check and fingerprint brainwave-entrainment tracks.
+//! `realtime_backend`: render, play, check and inspect brainwave-entrainment tracks.
 //!
-//! The original command line keeps working (`--path TRACK --generate true --start S`);
-//! the subcommands are the friendlier interface. With no arguments at all, `render`
-//! renders the bundled demo track to `demo.wav`.
+//! The original command line keeps working (`--path TRACK --generate true|false --gpu
+//! true|false --start S`, also as `run --path …`, and `generate-config`); the subcommands
+//! are the friendlier interface. With no arguments at all, the bundled demo track is
+//! rendered to `demo.wav`.
+
+mod config;
+mod timeline;
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use config::FileConfig;
 use entrain_dsp::hash::Fnv1a64;
 use entrain_engine::engine::{Config, Mode};
+use entrain_engine::model::Track;
 use entrain_host::load::format_report;
 use entrain_host::{
     build_engine, load_track_file, load_track_str, render_to_file, LoadError, LoadedTrack,
-    OutputFormat, RenderOptions,
+    OutputFormat, RenderError, RenderOptions,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 #[derive(Parser, Debug)]
 #[command(
     name = "realtime_backend",
     version,
-    about = "Render, check and fingerprint brainwave-entrainment tracks",
+    about = "Render, play, check and inspect brainwave-entrainment tracks",
     args_conflicts_with_subcommands = true
 )]
 struct Cli {
+    /// Configuration file (default: $ENTRAIN_CONFIG, then ./config.toml if present).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
     #[command(flatten)]
@@ -33,28 +44,44 @@ struct Cli {
 }
 
 /// The original command line.
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Default)]
 struct Legacy {
-    /// Track JSON file (original flag).
+    /// Track JSON file.
     #[arg(long)]
     path: Option<PathBuf>,
-    /// true: render to the track's output_filename; false: play (original flag).
+    /// true: render to the track's output_filename; false: play it.
     #[arg(long, value_parser = parse_bool, num_args = 0..=1, default_missing_value = "true")]
     generate: Option<bool>,
-    /// Use GPU mixing (original flag; accepted, CPU mixing is used in this build).
+    /// Mix on the GPU (this build mixes on the CPU and says so).
     #[arg(long, value_parser = parse_bool, num_args = 0..=1, default_missing_value = "true")]
     gpu: Option<bool>,
-    /// Start position in seconds (original flag).
+    /// Start position in seconds.
     #[arg(long)]
     start: Option<f64>,
 }
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Render a track to a WAV file (no TRACK: the bundled demo to demo.wav).
+    /// Render a track to a file (no TRACK: the bundled demo to demo.wav).
     Render(RenderArgs),
+    /// Play a track on the default audio device (p + Enter: pause/resume, s SECONDS: seek, q: quit).
+    Play {
+        /// Track JSON file.
+        track: PathBuf,
+        /// Start position, seconds.
+        #[arg(long, default_value_t = 0.0)]
+        start: f64,
+        /// Output level.
+        #[arg(long, default_value_t = 0.25)]
+        level: f32,
+    },
     /// Validate a track and list every problem (exit status 1 if any error).
     Check {
+        /// Track JSON file.
+        track: PathBuf,
+    },
+    /// Steps, voices, total duration and peak estimate of a track.
+    Info {
         /// Track JSON file.
         track: PathBuf,
     },
@@ -72,18 +99,41 @@ enum Command {
         #[arg(long)]
         duration: Option<f64>,
     },
+    /// Draw the steps, voices and frequencies over time into a PNG.
+    Timeline {
+        /// Track JSON file.
+        track: PathBuf,
+        /// Output PNG.
+        #[arg(short, long, default_value = "timeline.png")]
+        output: PathBuf,
+    },
+    /// Write a default configuration file.
+    GenerateConfig {
+        /// Where to write it.
+        #[arg(long, default_value = "config.toml")]
+        out: PathBuf,
+        /// Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// The original's `run` subcommand (same flags as the top level).
+    Run(Legacy),
 }
 
 #[derive(Args, Debug)]
 struct RenderArgs {
     /// Track JSON file; omit to render the bundled demo track.
     track: Option<PathBuf>,
-    /// Output file (default: the track's output_filename, or demo.wav for the demo).
+    /// Output file (default: the track's output_filename under output_dir, or demo.wav).
     #[arg(short, long)]
     output: Option<PathBuf>,
-    /// Sample format.
-    #[arg(long, default_value = "wav16", value_parser = parse_format)]
-    format: OutputFormat,
+    /// Sample format: wav16, wav24, f32 (float WAV), flac (16-bit), flac24. Default: from
+    /// the output extension (.flac → flac, otherwise wav16).
+    #[arg(long, value_parser = parse_format)]
+    format: Option<OutputFormat>,
+    /// Render at this sample rate instead of the track's.
+    #[arg(long)]
+    sample_rate: Option<u32>,
     /// Start position, seconds.
     #[arg(long, default_value_t = 0.0)]
     start: f64,
@@ -125,7 +175,8 @@ fn parse_bool(s: &str) -> Result<bool, String> {
 }
 
 fn parse_format(s: &str) -> Result<OutputFormat, String> {
-    OutputFormat::parse(s).ok_or_else(|| format!("unknown format `{s}` (wav16, wav24, f32)"))
+    OutputFormat::parse(s)
+        .ok_or_else(|| format!("unknown format `{s}` (wav16, wav24, f32, flac, flac24)"))
 }
 
 fn main() {
@@ -138,17 +189,45 @@ fn main() {
 }
 
 fn run(cli: Cli) -> Result<()> {
+    let (cfg, _) = FileConfig::load(cli.config.as_deref())?;
     match cli.command {
-        Some(Command::Render(a)) => render(a),
+        Some(Command::Render(a)) => render(&cfg, a),
+        Some(Command::Play {
+            track,
+            start,
+            level,
+        }) => {
+            let t = load(&track)?;
+            play(&cfg, &t, start, level)
+        }
         Some(Command::Check { track }) => check(&track),
+        Some(Command::Info { track }) => info(&track),
         Some(Command::Hash {
             track,
             block,
             mode,
             duration,
         }) => hash(&track, block, mode, duration),
-        None => legacy(cli.legacy),
+        Some(Command::Timeline { track, output }) => {
+            let t = load(&track)?;
+            timeline::draw(&t, &output)?;
+            eprintln!("wrote {}", output.display());
+            Ok(())
+        }
+        Some(Command::GenerateConfig { out, force }) => generate_config(&out, force),
+        Some(Command::Run(l)) => legacy(&cfg, l),
+        None => legacy(&cfg, cli.legacy),
     }
+}
+
+fn generate_config(out: &Path, force: bool) -> Result<()> {
+    if out.exists() && !force {
+        bail!("{} exists (use --force to overwrite)", out.display());
+    }
+    std::fs::write(out, FileConfig::default_text())
+        .with_context(|| format!("cannot write {}", out.display()))?;
+    eprintln!("wrote {}", out.display());
+    Ok(())
 }
 
 fn load(path: &Path) -> Result<LoadedTrack> {
@@ -180,65 +259,72 @@ fn print_warnings(t: &LoadedTrack, path: Option<&Path>) {
     }
 }
 
-fn legacy(l: Legacy) -> Result<()> {
+fn legacy(cfg: &FileConfig, l: Legacy) -> Result<()> {
     let Some(path) = l.path else {
+        if l.generate.is_some() || l.start.is_some() || l.gpu.is_some() {
+            bail!("--path TRACK is required with --generate/--start/--gpu");
+        }
         // No arguments at all: the friendliest thing is the demo render.
-        return render(RenderArgs {
-            track: None,
-            output: None,
-            format: OutputFormat::Wav16,
-            start: 0.0,
-            duration: None,
-            mode: ModeArg::Compatible,
-            level: 0.25,
-            quiet: false,
-        });
+        return render(cfg, RenderArgs::demo());
     };
-    if l.gpu == Some(true) {
+    let gpu = l.gpu.unwrap_or(cfg.gpu);
+    if gpu {
         eprintln!("note: GPU mixing is not available in this build; mixing on the CPU");
     }
+    let t = load(&path)?;
+    let start = l.start.unwrap_or(0.0);
     if l.generate == Some(true) {
-        let t = load(&path)?;
         let name = t
             .info
             .output_filename
             .as_ref()
-            .map(|s| s.as_str().to_owned())
+            .map(|s| PathBuf::from(s.as_str()))
             .ok_or_else(|| {
                 anyhow!(
                     "{}: the track has no `output_filename` to generate",
                     path.display()
                 )
             })?;
-        render_loaded(
-            t,
-            PathBuf::from(name),
-            RenderArgs {
-                track: Some(path),
-                output: None,
-                format: OutputFormat::Wav16,
-                start: l.start.unwrap_or(0.0),
-                duration: None,
-                mode: ModeArg::Compatible,
-                level: 0.25,
-                quiet: false,
-            },
-        )
+        let out = cfg.place(&name);
+        let args = RenderArgs {
+            track: Some(path),
+            start,
+            ..RenderArgs::demo()
+        };
+        render_loaded(cfg, t, out, args)
     } else {
-        bail!("live playback is not available in this build; use `--generate true` or `render`")
+        play(cfg, &t, start, 0.25)
     }
 }
 
-fn render(a: RenderArgs) -> Result<()> {
+impl RenderArgs {
+    fn demo() -> Self {
+        Self {
+            track: None,
+            output: None,
+            format: None,
+            sample_rate: None,
+            start: 0.0,
+            duration: None,
+            mode: ModeArg::Compatible,
+            level: 0.25,
+            quiet: false,
+        }
+    }
+}
+
+fn render(cfg: &FileConfig, a: RenderArgs) -> Result<()> {
     let (t, default_out) = match &a.track {
         Some(p) => {
             let t = load(p)?;
-            let out = t
-                .info
-                .output_filename
-                .as_ref()
-                .map(|s| PathBuf::from(s.as_str()))
-                .unwrap_or_else(|| p.with_extension("wav"));
+            let out = match t.info.output_filename.as_ref() {
+                Some(s) => cfg.place(Path::new(s.as_str())),
+                None => p
+                    .with_extension("wav")
+                    .file_name()
+                    .map(PathBuf::from)
+                    .unwrap_or_else(|| PathBuf::from("out.wav")),
+            };
             (t, out)
         }
         None => {
@@ -248,37 +334,68 @@ fn render(a: RenderArgs) -> Result<()> {
         }
     };
     let out = a.output.clone().unwrap_or(default_out);
-    render_loaded(t, out, a)
+    render_loaded(cfg, t, out, a)
 }
 
-fn render_loaded(t: LoadedTrack, out: PathBuf, a: RenderArgs) -> Result<()> {
-    let ext = out
-        .extension()
-        .map(|e| e.to_string_lossy().to_ascii_lowercase())
-        .unwrap_or_default();
-    if ext != "wav" {
-        bail!(
-            "{}: only .wav output is available in this build (got .{ext})",
-            out.display()
-        );
+/// The track at another sample rate (the engine renders at the track's rate).
+fn at_rate(track: &Arc<Track>, rate: Option<u32>) -> Result<Arc<Track>> {
+    match rate {
+        None => Ok(track.clone()),
+        Some(r) if (8000..=192_000).contains(&r) => {
+            let mut t = (**track).clone();
+            t.sample_rate = r;
+            Ok(Arc::new(t))
+        }
+        Some(r) => bail!("--sample-rate {r} is outside 8000..192000 Hz"),
     }
+}
+
+fn render_loaded(cfg: &FileConfig, t: LoadedTrack, out: PathBuf, a: RenderArgs) -> Result<()> {
+    let format = match a.format {
+        Some(f) => f,
+        None => match OutputFormat::from_extension(&out) {
+            Some(f) => f,
+            None => bail!(
+                "{}: unknown output type (use .wav or .flac, or --format)",
+                out.display()
+            ),
+        },
+    };
     if !a.start.is_finite() || a.start < 0.0 {
         bail!("--start must be a non-negative number of seconds");
     }
-    let sr = t.track.sample_rate as f64;
-    let cfg = Config {
+    if let Some(d) = a.duration {
+        if !d.is_finite() || d <= 0.0 {
+            bail!("--duration must be a positive number of seconds");
+        }
+    }
+    if !(a.level.is_finite() && a.level > 0.0 && a.level <= 1.0) {
+        bail!("--level must be in (0, 1]");
+    }
+    if cfg.gpu {
+        eprintln!("note: GPU mixing is not available in this build; mixing on the CPU");
+    }
+    let track = at_rate(&t.track, a.sample_rate)?;
+    let sr = track.sample_rate as f64;
+    let ecfg = Config {
         mode: a.mode.into(),
         target_level: a.level,
         ..Config::default()
     };
     let show = !a.quiet && std::io::stderr().is_terminal();
     let started = Instant::now();
+    let cancel = Arc::new(AtomicBool::new(false));
+    {
+        let c = cancel.clone();
+        // Ctrl+C stops the render; the temporary file is removed and nothing remains.
+        let _ = ctrlc::set_handler(move || c.store(true, Ordering::Relaxed));
+    }
     let bar = if show {
         Some(progress_bar("analysing"))
     } else {
         None
     };
-    let mut engine = build_engine(t.track.clone(), cfg, &mut |f| {
+    let mut engine = build_engine(track, ecfg, &mut |f| {
         if let Some(b) = &bar {
             b.set_position((f * 1000.0) as u64);
         }
@@ -293,7 +410,7 @@ fn render_loaded(t: LoadedTrack, out: PathBuf, a: RenderArgs) -> Result<()> {
         b.finish_and_clear();
     }
     let opts = RenderOptions {
-        format: a.format,
+        format,
         start_frame: (a.start * sr) as u64,
         frames: a.duration.map(|d| (d * sr) as u64),
     };
@@ -303,15 +420,25 @@ fn render_loaded(t: LoadedTrack, out: PathBuf, a: RenderArgs) -> Result<()> {
     } else {
         None
     };
-    let stats = render_to_file(&mut engine, &out, &opts, None, &mut |done, total| {
-        if let Some(b) = &bar {
-            b.set_position((done * 1000).checked_div(total).unwrap_or(1000));
-        }
-    })
-    .with_context(|| format!("rendering {}", out.display()))?;
+    let res = render_to_file(
+        &mut engine,
+        &out,
+        &opts,
+        Some(&cancel),
+        &mut |done, total| {
+            if let Some(b) = &bar {
+                b.set_position((done * 1000).checked_div(total).unwrap_or(1000));
+            }
+        },
+    );
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
+    let stats = match res {
+        Ok(s) => s,
+        Err(RenderError::Cancelled) => bail!("interrupted: {} was not written", out.display()),
+        Err(e) => return Err(anyhow!(e)).with_context(|| format!("rendering {}", out.display())),
+    };
     let secs = stats.frames as f64 / sr;
     let wall = started.elapsed().as_secs_f64();
     if !a.quiet {
@@ -335,6 +462,119 @@ fn progress_bar(what: &str) -> ProgressBar {
             .progress_chars("=> "),
     );
     b
+}
+
+fn play(cfg: &FileConfig, t: &LoadedTrack, start: f64, level: f32) -> Result<()> {
+    use entrain_cpal::{PlayOptions, Player};
+    if !start.is_finite() || start < 0.0 {
+        bail!("--start must be a non-negative number of seconds");
+    }
+    let mut p = Player::start(
+        &t.track,
+        &PlayOptions {
+            start_s: start,
+            level,
+            master_gain: 1.0,
+        },
+    )?;
+    if cfg.gpu {
+        let _ = p.enable_gpu(true);
+    }
+    let rate = p.sample_rate() as f64;
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let s = stop.clone();
+        let _ = ctrlc::set_handler(move || s.store(true, Ordering::Relaxed));
+    }
+    let interactive = std::io::stdin().is_terminal();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    if interactive {
+        eprintln!(
+            "playing at {} Hz — p + Enter: pause/resume, s SECONDS: seek, q: quit",
+            p.sample_rate()
+        );
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            while std::io::stdin()
+                .read_line(&mut line)
+                .map(|n| n > 0)
+                .unwrap_or(false)
+            {
+                if tx.send(line.trim().to_owned()).is_err() {
+                    break;
+                }
+                line.clear();
+            }
+        });
+    }
+    let total = {
+        let e = build_engine(
+            t.track.clone(),
+            Config {
+                mode: Mode::Streaming,
+                ..Config::default()
+            },
+            &mut |_| {},
+        )
+        .map_err(|e| anyhow!("{e:?}"))?;
+        e.total_frames() as f64 / t.track.sample_rate as f64
+    };
+    let show = std::io::stderr().is_terminal();
+    let mut paused = false;
+    loop {
+        if stop.load(Ordering::Relaxed) || p.status().finished.load(Ordering::Relaxed) {
+            break;
+        }
+        while let Ok(cmd) = rx.try_recv() {
+            let mut words = cmd.split_whitespace();
+            match words.next() {
+                Some("p") => {
+                    paused = !paused;
+                    if paused {
+                        p.pause()?;
+                    } else {
+                        p.resume()?;
+                    }
+                }
+                Some("s") => match words.next().and_then(|w| w.parse::<f64>().ok()) {
+                    Some(s) if s >= 0.0 => p.seek(s)?,
+                    _ => eprintln!("\nusage: s SECONDS"),
+                },
+                Some("q") => stop.store(true, Ordering::Relaxed),
+                _ => eprintln!("\ncommands: p (pause/resume), s SECONDS (seek), q (quit)"),
+            }
+        }
+        if show {
+            let pos = p.status().position.load(Ordering::Relaxed) as f64 / rate;
+            let step = p.status().step.load(Ordering::Relaxed);
+            let step = if step == u32::MAX {
+                "-".to_owned()
+            } else {
+                (step + 1).to_string()
+            };
+            eprint!(
+                "\r  {} / {}  step {step}{}   ",
+                clock(pos),
+                clock(total),
+                if paused { "  (paused)" } else { "" }
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let underruns = p.status().underruns.load(Ordering::Relaxed);
+    p.stop();
+    if show {
+        eprintln!();
+    }
+    if underruns > 0 {
+        eprintln!("note: {underruns} buffer underrun(s) reported by the audio device");
+    }
+    Ok(())
+}
+
+fn clock(s: f64) -> String {
+    let s = s.max(0.0) as u64;
+    format!("{:02}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
 }
 
 fn check(path: &Path) -> Result<()> {
@@ -370,6 +610,73 @@ fn check(path: &Path) -> Result<()> {
             )
         }
     }
+}
+
+fn info(path: &Path) -> Result<()> {
+    let t = load(path)?;
+    let tr = t.track.view();
+    let e = build_engine(
+        t.track.clone(),
+        Config {
+            mode: Mode::Streaming,
+            ..Config::default()
+        },
+        &mut |_| {},
+    )
+    .map_err(|e| anyhow!("{}: {e:?}", path.display()))?;
+    let sr = tr.sample_rate as f64;
+    println!("{}", path.display());
+    println!(
+        "  {} Hz, crossfade {} ({:?}), total {} ({} frames)",
+        tr.sample_rate,
+        tr.crossfade_duration
+            .map(|c| format!("{c} s"))
+            .unwrap_or_else(|| "1 s (default)".into()),
+        tr.crossfade_curve,
+        clock(e.total_frames() as f64 / sr),
+        e.total_frames()
+    );
+    let mut vi = 0usize;
+    let mut worst = 0.0f64;
+    for (i, s) in tr.steps.iter().enumerate() {
+        let desc = t.info.descriptions.get(i).map(|d| d.as_str()).unwrap_or("");
+        let placed = e
+            .timeline()
+            .placements
+            .iter()
+            .find(|p| p.step as usize == i);
+        let when = match placed {
+            Some(p) => format!(
+                "{} – {}",
+                clock(p.start as f64 / sr),
+                clock(p.end() as f64 / sr)
+            ),
+            None => "skipped".into(),
+        };
+        println!("  step {i}: {when}  ({} s)  {desc}", s.duration);
+        let mut bound = 0.0;
+        for (j, v) in tr.step_voices(i).iter().enumerate() {
+            let name = match t.info.voice_functions.get(vi) {
+                Some(entrain_format::voices::Resolved::Known {
+                    func, transition, ..
+                }) => {
+                    format!(
+                        "{}{}",
+                        entrain_format::track::function_name(*func),
+                        if *transition { "_transition" } else { "" }
+                    )
+                }
+                _ => "(unknown: silent)".into(),
+            };
+            let b = entrain_engine::voices::Voice::peak_bound(v);
+            bound += b;
+            println!("    voice {j}: {name}  peak ≤ {b:.3}");
+            vi += 1;
+        }
+        worst = worst.max(bound);
+    }
+    println!("  peak estimate (sum of voice bounds, before normalisation): {worst:.3}");
+    Ok(())
 }
 
 fn hash(path: &Path, block: usize, mode: ModeArg, duration: Option<f64>) -> Result<()> {

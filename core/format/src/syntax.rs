@@ -301,7 +301,7 @@ mod tests {
         let src = b"{\n  \"a\": 1,\n  \"b\": [1, 2,]\n}";
         let e = validate(src).unwrap_err();
         assert_eq!(e.message, "trailing comma in array");
-        assert_eq!(line_col(src, e.offset), (3, 15));
+        assert_eq!(line_col(src, e.offset), (3, 14)); // at the `]` after the comma
         let e = validate(b"{\"a\": 01}").unwrap_err();
         assert_eq!(e.message, "expected `,` or `}`");
         let e = validate(b"{\"a\" 1}").unwrap_err();

@@ -10,7 +10,7 @@ use crate::error::{short, ErrorKind, Location, Report, WarningKind, TEXT_CAP};
 use crate::params::{Kind, Reader};
 use crate::syntax::{self, line_col};
 use crate::value::{for_each_element, parse_map, parse_value, DecodeError, Map, Span, Value};
-use crate::voices::{build_voice, resolve_function, Resolved};
+use crate::voices::{build_voice, resolve_function, Func, Resolved};
 use entrain_dsp::crossfade::CrossfadeCurve;
 use entrain_dsp::ramp::{Curve, CurveTable, MAX_TABLE_POINTS};
 use entrain_engine::model::{
@@ -69,6 +69,29 @@ pub struct TrackInfo {
     pub clips: Option<Span>,
     /// The `background_noise` object, resolved (`None`: no noise asked for).
     pub background: Option<crate::noise::Background>,
+    /// How each voice of `Track::voices` resolved (same order).
+    pub voice_functions: heapless::Vec<Resolved, 256>,
+}
+
+/// The original's name of a synth function (its base name, without `_transition`).
+pub fn function_name(func: Func) -> &'static str {
+    match func {
+        Func::BinauralBeat => "binaural_beat",
+        Func::IsochronicTone => "isochronic_tone",
+        Func::MonauralBeatStereoAmps => "monaural_beat_stereo_amps",
+        Func::QamBeat => "qam_beat",
+        Func::HybridQamMonauralBeat => "hybrid_qam_monaural_beat",
+        Func::RhythmicWaveshaping => "rhythmic_waveshaping",
+        Func::StereoAmIndependent => "stereo_am_independent",
+        Func::WaveShapeStereoAm => "wave_shape_stereo_am",
+        Func::SpatialAngleModulation => "spatial_angle_modulation",
+        Func::SpatialAngleModulationMonauralBeat => "spatial_angle_modulation_monaural_beat",
+        Func::SweptNotchPinkSound => "generate_swept_notch_pink_sound",
+        Func::SubliminalEncode => "subliminal_encode",
+        Func::DualPulseBinaural => "dual_pulse_binaural",
+        Func::NoiseGenerator => "noise_generator",
+        Func::NoiseSweptNotch => "noise_swept_notch",
+    }
 }
 
 fn decode_error(
@@ -280,6 +303,7 @@ pub fn parse_into<const S: usize, const V: usize>(
         return;
     };
     let mut explicit_starts: heapless::Vec<Option<f64>, S> = heapless::Vec::new();
+    let mut voices_overflowed = false;
     let mut own_cf: heapless::Vec<Option<f64>, S> = heapless::Vec::new();
     let _ = for_each_element::<()>(input, steps_span, |si, span| {
         let base = Location {
@@ -365,10 +389,11 @@ pub fn parse_into<const S: usize, const V: usize>(
                             }
                             return Ok(());
                         }
-                        let spec =
+                        let (spec, resolved) =
                             parse_voice(input, vspan_el, &vbase, nyquist, duration, sr, report);
                         if track.voices.push(spec).is_err() {
-                            if track.voices.len() == V {
+                            if !voices_overflowed {
+                                voices_overflowed = true;
                                 let (line, column) = line_col(input, vspan_el.start);
                                 report.error(
                                     Location {
@@ -384,6 +409,7 @@ pub fn parse_into<const S: usize, const V: usize>(
                             }
                             return Ok(());
                         }
+                        let _ = info.voice_functions.push(resolved);
                         count += 1;
                         Ok(())
                     });
@@ -446,12 +472,12 @@ fn parse_voice(
     step_duration: f64,
     sr: u32,
     report: &mut Report,
-) -> VoiceSpec {
+) -> (VoiceSpec, Resolved) {
     let vm = match parse_map(input, span) {
         Ok(m) => m,
         Err(e) => {
             decode_error(input, base, e, report, "an object (a voice)");
-            return VoiceSpec::silent();
+            return (VoiceSpec::silent(), Resolved::Unknown);
         }
     };
     let mut r = Reader {
@@ -466,7 +492,7 @@ fn parse_voice(
         None => {
             r.report
                 .error(base.clone(), ErrorKind::Missing("`synth_function_name`"));
-            return VoiceSpec::silent();
+            return (VoiceSpec::silent(), Resolved::Unknown);
         }
     };
     let is_transition = match vm.first_of(TRANSITION_KEYS).copied() {
@@ -570,12 +596,15 @@ fn parse_voice(
             (VoiceParams::Silent, None)
         }
     };
-    VoiceSpec {
-        params,
-        transition,
-        envelope,
-        voice_type,
-    }
+    (
+        VoiceSpec {
+            params,
+            transition,
+            envelope,
+            voice_type,
+        },
+        resolved,
+    )
 }
 
 /// Transition timing keys (TRACK_FORMAT.md §7.2), with legacy `post_offset` honoured as

@@ -1,0 +1,256 @@
+//! Runs the built `realtime_backend` binary: every subcommand, the original flags, and bad
+//! input (non-zero exit, one located message per problem, no output file left behind).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: failures should panic
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_realtime_backend"));
+    c.env_remove("ENTRAIN_CONFIG");
+    c
+}
+
+fn shared(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared")
+        .join(rel)
+}
+
+fn run(mut c: Command) -> Output {
+    let o = c.output().unwrap();
+    eprintln!(
+        "stdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    o
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A short two-step track.
+const SHORT: &str = r#"{"global": {"sample_rate": 22050, "crossfade_duration": 0.5, "output_filename": "short_out.wav"},
+ "progression": [
+  {"duration": 2.0, "voices": [{"synth_function_name": "binaural_beat", "params": {"baseFreq": 200, "beatFreq": 8}}]},
+  {"duration": 2.0, "voices": [{"synth_function_name": "isochronic_tone", "is_transition": true, "params": {"startBeatFreq": 8, "endBeatFreq": 4}}]}
+ ]}"#;
+
+fn write_track(dir: &Path, name: &str, json: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, json).unwrap();
+    p
+}
+
+fn wav_frames(p: &Path) -> (u32, u32) {
+    let r = hound::WavReader::open(p).unwrap();
+    (r.spec().sample_rate, r.duration())
+}
+
+#[test]
+fn no_arguments_renders_the_demo() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = bin();
+    c.current_dir(dir.path());
+    let o = run(c);
+    assert!(o.status.success());
+    assert_eq!(
+        wav_frames(&dir.path().join("demo.wav")),
+        (44100, 89 * 44100)
+    );
+}
+
+#[test]
+fn render_formats_rates_and_windows() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = write_track(dir.path(), "t.json", SHORT);
+    for (args, out, check) in [
+        (vec!["--format", "wav24"], "a.wav", 24u16),
+        (vec!["--format", "f32", "--mode", "streaming"], "b.wav", 32),
+        (
+            vec![
+                "--sample-rate",
+                "48000",
+                "--start",
+                "1",
+                "--duration",
+                "1.5",
+            ],
+            "c.wav",
+            16,
+        ),
+    ] {
+        let mut c = bin();
+        c.arg("render")
+            .arg(&t)
+            .arg("-o")
+            .arg(dir.path().join(out))
+            .args(&args)
+            .arg("-q");
+        assert!(run(c).status.success(), "{args:?}");
+        let r = hound::WavReader::open(dir.path().join(out)).unwrap();
+        assert_eq!(r.spec().bits_per_sample, check);
+        if out == "c.wav" {
+            assert_eq!((r.spec().sample_rate, r.duration()), (48000, 72000));
+        } else {
+            assert_eq!(r.duration(), (3.5 * 22050.0) as u32);
+        }
+    }
+    // FLAC by extension.
+    let mut c = bin();
+    c.arg("render")
+        .arg(&t)
+        .arg("-o")
+        .arg(dir.path().join("d.flac"))
+        .arg("-q");
+    assert!(run(c).status.success());
+    let bytes = std::fs::read(dir.path().join("d.flac")).unwrap();
+    assert_eq!(&bytes[..4], b"fLaC");
+}
+
+#[test]
+fn original_flags_generate_under_output_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = write_track(dir.path(), "t.json", SHORT);
+    let mut c = bin();
+    c.current_dir(dir.path()).args(["generate-config"]);
+    assert!(run(c).status.success());
+    let cfg = std::fs::read_to_string(dir.path().join("config.toml")).unwrap();
+    assert!(cfg.contains("output_dir = \"output\""));
+    let mut c = bin();
+    c.current_dir(dir.path())
+        .arg("--path")
+        .arg(&t)
+        .args(["--generate", "true", "--start", "1"]);
+    assert!(run(c).status.success());
+    assert_eq!(
+        wav_frames(&dir.path().join("output/short_out.wav")),
+        (22050, (2.5 * 22050.0) as u32)
+    );
+    // The original's `run` subcommand spelling works too.
+    let mut c = bin();
+    c.current_dir(dir.path())
+        .arg("run")
+        .arg("--path")
+        .arg(&t)
+        .args(["--generate", "--gpu", "false"]);
+    assert!(run(c).status.success());
+    // generate-config refuses to overwrite.
+    let mut c = bin();
+    c.current_dir(dir.path()).args(["generate-config"]);
+    assert!(!run(c).status.success());
+}
+
+#[test]
+fn check_info_hash_timeline() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = write_track(dir.path(), "t.json", SHORT);
+    let mut c = bin();
+    c.arg("check").arg(&t);
+    let o = run(c);
+    assert!(o.status.success());
+    assert!(String::from_utf8_lossy(&o.stdout).contains("ok (2 steps, 2 voices)"));
+    let mut c = bin();
+    c.arg("info").arg(&t);
+    let o = run(c);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(o.status.success());
+    assert!(out.contains("isochronic_tone_transition"), "{out}");
+    assert!(out.contains("00:00:03"), "total 3.5 s: {out}");
+    // Hash is block-size independent.
+    let h = |block: &str| {
+        let mut c = bin();
+        c.arg("hash").arg(&t).args(["--block", block]);
+        let o = run(c);
+        assert!(o.status.success());
+        String::from_utf8_lossy(&o.stdout)
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(h("1"), h("4096"));
+    let png = dir.path().join("tl.png");
+    let mut c = bin();
+    c.arg("timeline").arg(&t).arg("-o").arg(&png);
+    assert!(run(c).status.success());
+    assert_eq!(&std::fs::read(&png).unwrap()[1..4], b"PNG");
+}
+
+fn assert_fails_located(json: &str, needles: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let t = write_track(dir.path(), "bad.json", json);
+    let out = dir.path().join("never.wav");
+    let mut c = bin();
+    c.arg("render").arg(&t).arg("-o").arg(&out);
+    let o = run(c);
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    for n in needles {
+        assert!(e.contains(n), "`{n}` missing from: {e}");
+    }
+    assert!(
+        e.lines().filter(|l| l.starts_with("error:")).count() == 1,
+        "one error line: {e}"
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "no output may remain"
+    );
+}
+
+#[test]
+fn bad_input_is_located_and_leaves_nothing() {
+    assert_fails_located(
+        "{\"progression\": [\n  {\"duration\": 1,}\n]}",
+        &["line 2", "column"],
+    );
+    assert_fails_located(
+        r#"{"progression": [{"duration": 1, "voices": [{"synth_function_name": "binaural_beat", "params": {"baseFreq": NaN}}]}]}"#,
+        &["step 0", "voice 0", "`baseFreq`", "not finite"],
+    );
+    assert_fails_located(
+        r#"{"progression": [{"duration": 1, "voices": [{"synth_function_name": "binaural_beat", "is_transition": true, "params": {"transition_curve": "wobbly"}}]}]}"#,
+        &["`transition_curve`", "wobbly"],
+    );
+    let mut c = bin();
+    c.arg("render").arg("/nonexistent/track.json");
+    let o = run(c);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("cannot read /nonexistent/track.json"));
+}
+
+#[test]
+fn check_lists_every_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = write_track(
+        dir.path(),
+        "two.json",
+        r#"{"global": {"sample_rate": 44100}, "progression": [{"duration": -1, "voices": [{"synth_function_name": "binaural_beat", "params": {"baseFreq": 30000, "beatFreq": "fast"}}]}]}"#,
+    );
+    let mut c = bin();
+    c.arg("check").arg(&t);
+    let o = run(c);
+    assert!(!o.status.success());
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(out.contains("negative"), "{out}");
+    assert!(out.contains("Nyquist"), "{out}");
+    assert!(out.contains("\"fast\" is not a number"), "{out}");
+}
+
+#[test]
+fn renders_the_shared_examples() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["focus_alpha.json", "isochronic_focus.json"] {
+        let mut c = bin();
+        c.arg("render")
+            .arg(shared(&format!("tracks/{name}")))
+            .arg("-o")
+            .arg(dir.path().join("x.wav"))
+            .args(["--duration", "20", "-q"]);
+        assert!(run(c).status.success(), "{name}");
+    }
+}
