@@ -81,16 +81,35 @@ files+=("$root/assets/demo.json")
     echo "pub const CASES: &[Case] = &["
     for f in "${files[@]}"; do
         name="$(basename "$f")"
+        # The .noise preset named by background_noise (the format's key precedence),
+        # resolved against the track's folder as the host does; it goes to flash too.
+        preset="$(python3 - "$f" <<'PY'
+import json, os, sys
+path = sys.argv[1]
+try:
+    bg = json.load(open(path)).get("background_noise") or {}
+except Exception:
+    bg = {}
+for key in ("file_path", "file", "params_path", "noise_file"):
+    v = bg.get(key) if isinstance(bg, dict) else None
+    if isinstance(v, str) and v.strip():
+        p = os.path.join(os.path.dirname(path), v.strip())
+        if os.path.isfile(p):
+            print(os.path.abspath(p))
+        break
+PY
+)"
+        if [ -n "$preset" ]; then noise="Some(include_bytes!(\"$preset\"))"; else noise="None"; fi
         host_hashes=()
         for b in "${blocks[@]}"; do
             if line="$("$cli" hash "$f" --block "$b" --mode streaming --duration "$seconds" 2>"$here/target/host-hash.err")"; then
                 h="${line%% *}"
                 frames="$(echo "$line" | awk '{print $2}')"
                 host_hashes+=("$h")
-                echo "    Case { name: \"$name\", json: include_bytes!(\"$f\"), block: $b, frames: $frames, expected: Ok(0x$h) },"
+                echo "    Case { name: \"$name\", json: include_bytes!(\"$f\"), noise: $noise, block: $b, frames: $frames, expected: Ok(0x$h) },"
             else
                 why="$(tail -n 1 "$here/target/host-hash.err" | tr -d '"\\' | cut -c1-120)"
-                echo "    Case { name: \"$name\", json: &[], block: $b, frames: 0, expected: Err(\"$why\") },"
+                echo "    Case { name: \"$name\", json: &[], noise: None, block: $b, frames: 0, expected: Err(\"$why\") },"
             fi
         done
         if [ "${#host_hashes[@]}" -eq 2 ] && [ "${host_hashes[0]}" != "${host_hashes[1]}" ]; then

@@ -67,7 +67,10 @@ pub fn calibrate() -> (f64, u64) {
 }
 
 /// Enables the DWT cycle counter and reports whether it advances.
-pub fn dwt_cycle_counter_works(dcb: &mut cortex_m::peripheral::DCB, dwt: &mut cortex_m::peripheral::DWT) -> bool {
+pub fn dwt_cycle_counter_works(
+    dcb: &mut cortex_m::peripheral::DCB,
+    dwt: &mut cortex_m::peripheral::DWT,
+) -> bool {
     dcb.enable_trace();
     dwt.enable_cycle_counter();
     let a = cortex_m::peripheral::DWT::cycle_count();

@@ -22,8 +22,8 @@ use defmt_semihosting as _;
 use entrain_engine::voices::{FilterSlot, VoiceSlot};
 use entrain_engine::{BuildError, Config, Engine, Mode};
 use entrain_format::{ErrorKind, TrackInfo};
-pub use entrain_fw_common::{dma, fpu, stack, FwTrack, SplitMemory, POOL_VOICES};
 use entrain_fw_common::dma::{DoubleBuffer, Half, Renderer, MAX_BLOCK};
+pub use entrain_fw_common::{dma, fpu, stack, FwTrack, SplitMemory, POOL_VOICES};
 use static_cell::StaticCell;
 
 /// Zero-phase filter slots (64 KiB each; one per isochronic voice with harmonic
@@ -95,23 +95,50 @@ pub enum Unfit {
     },
     /// Another parse error (the file is not a valid track).
     Invalid,
+    /// The track names a `.noise` preset file and none was put in flash with it.
+    NoisePresetMissing,
     /// The engine could not be built with the firmware's pools.
     Build(#[defmt(Debug2Format)] BuildError),
 }
 
-/// Parses `json` into `s.track`.
-pub fn load(s: &mut Storage, json: &[u8]) -> Result<(), Unfit> {
-    match entrain_format::parse(json, &mut s.track, &mut s.info) {
-        Ok(_) => Ok(()),
-        Err(report) => {
-            for e in report.errors.iter() {
-                if let ErrorKind::TooMany { what, limit } = e.kind {
-                    return Err(Unfit::Capacity { what, limit });
-                }
-            }
-            Err(Unfit::Invalid)
+/// Parses `json` into `s.track`, completing its background noise from `noise_preset`
+/// (the `.noise` file the track names, also in flash) as the host's loader does from the
+/// file system: the preset's generator settings replace the inline ones; a preset that
+/// notches an `input_audio_path` file renders silence, as on the host.
+pub fn load(s: &mut Storage, json: &[u8], noise_preset: Option<&[u8]>) -> Result<(), Unfit> {
+    if let Err(report) = entrain_format::parse(json, &mut s.track, &mut s.info) {
+        return Err(unfit(&report));
+    }
+    let Some(bg) = s.info.background.as_ref() else {
+        return Ok(());
+    };
+    if bg.file.is_none() {
+        return Ok(());
+    }
+    let Some(bytes) = noise_preset else {
+        return Err(Unfit::NoisePresetMissing);
+    };
+    let mut report = entrain_format::Report::default();
+    let parsed = entrain_format::noise::parse_noise_file(bytes, &mut report);
+    if report.has_errors() {
+        return Err(unfit(&report));
+    }
+    if let Some(nf) = parsed {
+        let mut spec = bg.spec;
+        spec.params = nf.params;
+        spec.input_file = nf.input_audio_path.is_some();
+        s.track.noise = Some(spec);
+    }
+    Ok(())
+}
+
+fn unfit(report: &entrain_format::Report) -> Unfit {
+    for e in report.errors.iter() {
+        if let ErrorKind::TooMany { what, limit } = e.kind {
+            return Unfit::Capacity { what, limit };
         }
     }
+    Unfit::Invalid
 }
 
 /// Renders the first `frames` frames of `s.track` in streaming mode through the DMA

@@ -26,14 +26,17 @@ fn main() -> ! {
     let p = cortex_m::Peripherals::take().unwrap_or_else(|| exit(3));
     icount::start(p.SYST);
     let (per_tick, _) = icount::calibrate();
-    defmt::println!("entrain demo on Cortex-M4F (QEMU mps2-an386), FPSCR = {=u32:#010x}", fpu::fpscr());
+    defmt::println!(
+        "entrain demo on Cortex-M4F (QEMU mps2-an386), FPSCR = {=u32:#010x}",
+        fpu::fpscr()
+    );
 
     let s = storage();
     // Building the statics may use the stack (large values are built, then moved).
     let init_stack = stack::high_water();
     let base = stack::paint();
     let t0 = icount::ticks();
-    if let Err(e) = load(s, DEMO) {
+    if let Err(e) = load(s, DEMO, None) {
         defmt::error!("demo.json: {}", e);
         exit(1);
     }

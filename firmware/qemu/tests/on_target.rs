@@ -17,6 +17,8 @@ pub struct Case {
     pub name: &'static str,
     /// The track, embedded at build time from its original location.
     pub json: &'static [u8],
+    /// The `.noise` preset the track's `background_noise` names, if any.
+    pub noise: Option<&'static [u8]>,
     /// Host render block size, frames; the firmware uses it as its DMA half size.
     pub block: usize,
     /// Frames hashed.
@@ -35,8 +37,8 @@ mod tests {
     use super::expected::{CASES, GENERATED, SECONDS};
     use core::fmt::Write;
     use entrain_format::ErrorKind;
-    use entrain_fw_qemu::{fpu, load, render_hash, storage, Storage, Unfit};
     use entrain_fw_common::TRACK_VOICES;
+    use entrain_fw_qemu::{fpu, load, render_hash, storage, Storage, Unfit};
 
     #[init]
     fn init() -> &'static mut Storage {
@@ -71,8 +73,15 @@ mod tests {
         static mut JSON: [u8; 8192] = [0; 8192];
         // SAFETY: this test is the only user of JSON, and tests run one at a time.
         let buf: &mut [u8; 8192] = unsafe { &mut *core::ptr::addr_of_mut!(JSON) };
-        let mut w = Cursor { buf, len: 0, overflow: false };
-        let _ = write!(w, r#"{{"global":{{"sample_rate":48000}},"progression":[{{"duration":5,"voices":["#);
+        let mut w = Cursor {
+            buf,
+            len: 0,
+            overflow: false,
+        };
+        let _ = write!(
+            w,
+            r#"{{"global":{{"sample_rate":48000}},"progression":[{{"duration":5,"voices":["#
+        );
         for i in 0..TRACK_VOICES + 1 {
             let sep = if i == 0 { "" } else { "," };
             let _ = write!(
@@ -84,7 +93,7 @@ mod tests {
         let _ = write!(w, "]}}]}}");
         defmt::assert!(!w.overflow, "test JSON buffer too small");
         let len = w.len;
-        match load(s, &w.buf[..len]) {
+        match load(s, &w.buf[..len], None) {
             Err(Unfit::Capacity { what, limit }) => {
                 defmt::println!("rejected: too many {=str} (limit {=usize})", what, limit);
                 defmt::assert_eq!(limit, TRACK_VOICES);
@@ -114,29 +123,41 @@ mod tests {
             let expected = match c.expected {
                 Ok(h) => h,
                 Err(why) => {
-                    defmt::println!("SKIP {=str} block {=usize}: host: {=str}", c.name, c.block, why);
+                    defmt::println!(
+                        "SKIP {=str} block {=usize}: host: {=str}",
+                        c.name,
+                        c.block,
+                        why
+                    );
                     skip += 1;
                     continue;
                 }
             };
-            let got = load(s, c.json)
+            let got = load(s, c.json, c.noise)
                 .and_then(|()| render_hash(s, c.block, c.frames, u64::MAX, &mut |_, _| {}));
             match got {
                 Ok(h) if h == expected => {
                     defmt::println!(
                         "PASS {=str} block {=usize}: {=u64:016x} ({=u64} frames, {=f64} s)",
-                        c.name, c.block, h, c.frames, SECONDS
+                        c.name,
+                        c.block,
+                        h,
+                        c.frames,
+                        SECONDS
                     );
                     pass += 1;
                 }
                 Ok(h) => {
                     defmt::println!(
                         "FAIL {=str} block {=usize}: firmware {=u64:016x}, host {=u64:016x}",
-                        c.name, c.block, h, expected
+                        c.name,
+                        c.block,
+                        h,
+                        expected
                     );
                     fail += 1;
                 }
-                Err(e @ (Unfit::Capacity { .. } | Unfit::Build(_))) => {
+                Err(e @ (Unfit::Capacity { .. } | Unfit::Build(_) | Unfit::NoisePresetMissing)) => {
                     defmt::println!("SKIP {=str} block {=usize}: {}", c.name, c.block, e);
                     skip += 1;
                 }
@@ -146,7 +167,12 @@ mod tests {
                 }
             }
         }
-        defmt::println!("hashes: {=u32} passed, {=u32} failed, {=u32} skipped", pass, fail, skip);
+        defmt::println!(
+            "hashes: {=u32} passed, {=u32} failed, {=u32} skipped",
+            pass,
+            fail,
+            skip
+        );
         defmt::assert_eq!(fail, 0);
         defmt::assert!(pass > 0);
     }
