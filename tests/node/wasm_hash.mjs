@@ -2,9 +2,11 @@
 // Cross-target fingerprint check (STYLE.md §8): the core crates compiled for bare
 // wasm32-unknown-unknown (tests/wasm-probe) must render the same bits as the host.
 //
-// For each track it writes the JSON into the probe's input buffer, calls
-// hash_track(len, block, mode, max_frames) for several block sizes, and compares the
-// FNV-1a 64 hash with `realtime_backend hash TRACK --block 480 --mode M --duration S`.
+// For each track it writes the JSON into the probe's input buffer (parse_track), hands it
+// the .noise preset the track names, read relative to the track as the host does
+// (attach_noise), calls render_hash(block, mode, max_frames) for several block sizes, and
+// compares the FNV-1a 64 hash with
+// `realtime_backend hash TRACK --block 480 --mode M --duration S`.
 //
 //   node tests/node/wasm_hash.mjs [options] [TRACK.json | DIR ...]
 //
@@ -17,8 +19,9 @@
 //   --compatible-blocks LIST   compatible-mode block sizes [64,480]
 //   --compatible-max-seconds S compare compatible mode only for tracks up to S seconds long:
 //                        its analysis passes render the whole track on every call [200]
-//   --wasm PATH          [target/wasm32-unknown-unknown/release/entrain_wasm_probe.wasm]
-//   --host PATH          [target/release/realtime_backend]
+//   --wasm PATH          [$CARGO_TARGET_DIR or target/, then
+//                        wasm32-unknown-unknown/release/entrain_wasm_probe.wasm]
+//   --host PATH          [$CARGO_TARGET_DIR or target/, then release/realtime_backend]
 //
 // Tracks the host cannot load, or that exceed a probe capacity, are listed as SKIP with
 // the reason. Any mismatch, or a probe failure on a track the host renders, is a FAIL
@@ -30,10 +33,11 @@ import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const TARGET = process.env.CARGO_TARGET_DIR ? resolve(process.env.CARGO_TARGET_DIR) : join(ROOT, "target");
 
 // Must match tests/wasm-probe/src/lib.rs.
 const MODE = { compatible: 0, streaming: 1 };
-const ERR = { 0: "ok", 1: "args", 2: "parse", 3: "capacity", 4: "build", 5: "busy" };
+const ERR = { 0: "ok", 1: "args", 2: "parse", 3: "capacity", 4: "build", 5: "busy", 6: "state" };
 const ERR_CAPACITY = 3;
 
 function parseArgs(argv) {
@@ -44,8 +48,8 @@ function parseArgs(argv) {
     blocks: [1, 7, 64, 480],
     compatibleBlocks: [64, 480],
     compatibleMaxSeconds: 200,
-    wasm: join(ROOT, "target", "wasm32-unknown-unknown", "release", "entrain_wasm_probe.wasm"),
-    host: join(ROOT, "target", "release", "realtime_backend"),
+    wasm: join(TARGET, "wasm32-unknown-unknown", "release", "entrain_wasm_probe.wasm"),
+    host: join(TARGET, "release", "realtime_backend"),
     extra: [],
   };
   const list = (s) => s.split(",").filter(Boolean).map((x) => positiveInt(x, "block"));
@@ -74,8 +78,9 @@ function parseArgs(argv) {
 }
 
 function usage(msg) {
-  const head = readFileSync(fileURLToPath(import.meta.url), "utf8")
-    .split("\n").slice(1).filter((l) => l.startsWith("//")).map((l) => l.slice(3)).join("\n");
+  const lines = readFileSync(fileURLToPath(import.meta.url), "utf8").split("\n").slice(1);
+  const end = lines.findIndex((l) => !l.startsWith("//"));
+  const head = lines.slice(0, end).map((l) => l.slice(3)).join("\n");
   if (msg) console.error(`error: ${msg}\n`);
   console.error(head);
   process.exit(msg ? 2 : 0);
@@ -138,29 +143,56 @@ class Probe {
       throw new Error(`the probe must import nothing, it imports ${JSON.stringify(imports)}`);
     }
     this.x = new WebAssembly.Instance(module, {}).exports;
-    this.capacity = this.x.input_capacity();
   }
 
-  // Writes `json` (bytes) into the input buffer; returns its length or null if too big.
-  load(json) {
-    if (json.length > this.capacity) return null;
-    new Uint8Array(this.x.memory.buffer, this.x.input_ptr(), json.length).set(json);
-    return json.length;
+  text(ptr, len) {
+    return new TextDecoder().decode(new Uint8Array(this.x.memory.buffer, ptr, len));
   }
 
-  hash(len, block, mode, frames) {
-    const t0 = performance.now();
-    const h = this.x.hash_track(len, block, MODE[mode], BigInt(frames));
-    const ms = performance.now() - t0;
+  // { code } or { code, error } after a call that set error_code().
+  status() {
     const code = this.x.error_code();
-    if (code !== 0) {
-      const msg = new TextDecoder().decode(
-        new Uint8Array(this.x.memory.buffer, this.x.error_ptr(), this.x.error_len()),
-      );
-      return { code, error: `${ERR[code] ?? code}: ${msg}`, ms };
+    if (code === 0) return { code };
+    return { code, error: `${ERR[code] ?? code}: ${this.text(this.x.error_ptr(), this.x.error_len())}` };
+  }
+
+  // Copies `bytes` into a probe buffer; false if it does not fit.
+  write(bytes, ptr, capacity) {
+    if (bytes.length > capacity) return false;
+    new Uint8Array(this.x.memory.buffer, ptr, bytes.length).set(bytes);
+    return true;
+  }
+
+  // Parses a track: { code, error?, noisePath? }.
+  parse(json) {
+    if (!this.write(json, this.x.input_ptr(), this.x.input_capacity())) {
+      return { code: ERR_CAPACITY, error: `capacity: ${json.length} bytes > input buffer of ${this.x.input_capacity()}` };
     }
+    this.x.parse_track(json.length);
+    const st = this.status();
+    const n = this.x.noise_path_len();
+    if (st.code === 0 && n > 0) st.noisePath = this.text(this.x.noise_path_ptr(), n);
+    return st;
+  }
+
+  // Completes the parsed track's noise from a .noise preset: { code, error? }.
+  attachNoise(preset) {
+    if (!this.write(preset, this.x.preset_ptr(), this.x.preset_capacity())) {
+      return { code: ERR_CAPACITY, error: `capacity: preset of ${preset.length} bytes > buffer of ${this.x.preset_capacity()}` };
+    }
+    this.x.attach_noise(preset.length);
+    return this.status();
+  }
+
+  // Renders and hashes the parsed track.
+  hash(block, mode, frames) {
+    const t0 = performance.now();
+    const h = this.x.render_hash(block, MODE[mode], BigInt(frames));
+    const ms = performance.now() - t0;
+    const st = this.status();
+    if (st.code !== 0) return { ...st, ms };
     return {
-      code,
+      code: 0,
       hash: BigInt.asUintN(64, h).toString(16).padStart(16, "0"),
       frames: BigInt.asUintN(64, this.x.frames()),
       total: BigInt.asUintN(64, this.x.total_frames()),
@@ -168,6 +200,40 @@ class Probe {
       ms,
     };
   }
+}
+
+// Parses `file` in the probe and attaches the .noise preset it names, read (as the host
+// does) relative to the track's folder. Reports SKIP or FAIL and returns false if the
+// probe cannot take the track.
+function loadIntoProbe(probe, file, name, report) {
+  const parsed = probe.parse(readFileSync(file));
+  if (parsed.code === ERR_CAPACITY) {
+    report("SKIP", name, "", parsed.error);
+    return false;
+  }
+  if (parsed.code !== 0) {
+    report("FAIL", name, "parse", `host loads it, the probe does not: ${parsed.error}`);
+    return false;
+  }
+  if (parsed.noisePath === undefined) return true;
+  const presetPath = resolve(dirname(file), parsed.noisePath.trim());
+  let preset;
+  try {
+    preset = readFileSync(presetPath);
+  } catch (e) {
+    report("FAIL", name, "noise preset", `host reads it, this script cannot: ${e.message}`);
+    return false;
+  }
+  const attached = probe.attachNoise(preset);
+  if (attached.code === ERR_CAPACITY) {
+    report("SKIP", name, "noise preset", attached.error);
+    return false;
+  }
+  if (attached.code !== 0) {
+    report("FAIL", name, "noise preset", `host takes ${parsed.noisePath}, the probe does not: ${attached.error}`);
+    return false;
+  }
+  return true;
 }
 
 function main() {
@@ -196,11 +262,6 @@ function main() {
 
   for (const file of files) {
     const name = basename(file);
-    const len = probe.load(readFileSync(file));
-    if (len === null) {
-      report("SKIP", name, "", `capacity: input ${statSync(file).size} bytes > ${probe.capacity}`);
-      continue;
-    }
     // Host first: a track the host cannot load is not the probe's business.
     const hostRuns = new Map();
     const host = (mode, seconds) => {
@@ -213,6 +274,7 @@ function main() {
       report("SKIP", name, "", `host cannot render it: ${first.error}`);
       continue;
     }
+    if (!loadIntoProbe(probe, file, name, report)) continue;
     let trackSeconds = null;
     const modes = [["streaming", o.blocks]];
     let skipped = false;
@@ -226,7 +288,7 @@ function main() {
           report("FAIL", name, what, `host failed in ${mode} mode: ${h.error}`);
           continue;
         }
-        const w = probe.hash(len, block, mode, h.frames);
+        const w = probe.hash(block, mode, h.frames);
         if (w.code === ERR_CAPACITY) {
           report("SKIP", name, what, w.error);
           if (mode === "streaming") skipped = true;

@@ -6,10 +6,12 @@
 //! fingerprint with `realtime_backend hash` on the host (STYLE.md §8: the same bits on
 //! every target).
 //!
-//! What the probe does is exactly what the CLI's `hash` subcommand does: parse with
-//! [`entrain_format::parse`], build an [`Engine`] with [`Config::default`] and the
-//! requested mode, render `min(max_frames, total)` frames in blocks of `block` frames, and
-//! feed each block to [`Fnv1a64`]. Only the storage differs: fixed capacities here
+//! What the probe does is what the host does for `realtime_backend hash`: parse with
+//! [`entrain_format::parse`] ([`load_track`]), complete the background noise from its
+//! `.noise` preset ([`attach_preset`]; JS reads the file, since the probe has no file
+//! system), build an [`Engine`] with [`Config::default`] and the requested mode, render
+//! `min(max_frames, total)` frames in blocks of `block` frames, and feed each block to
+//! [`Fnv1a64`] ([`render_hash`]). Only the storage differs: fixed capacities here
 //! ([`ProbeTrack`], [`Pools`], a fixed alignment scratch), heap on the host. A track that
 //! does not fit is reported as a capacity problem ([`ERR_CAPACITY`]), never truncated.
 //!
@@ -35,7 +37,8 @@ use entrain_engine::engine::{
     ArrayMemory, BuildError, Config, Engine, Memory, Mode, Parts, MAX_ALIGNED_HEADS,
 };
 use entrain_engine::model::Track;
-use entrain_format::{ErrorKind, TrackInfo};
+use entrain_engine::noise::NoiseSpec;
+use entrain_format::{ErrorKind, Report, TrackInfo};
 pub use message::Message;
 
 /// Bare wasm has no panic runtime: a panic traps (`unreachable`), which the JS caller sees
@@ -54,8 +57,9 @@ pub const MAX_STEPS: usize = 16;
 pub const MAX_VOICES: usize = 64;
 /// Voice slots of the engine pool (voices sounding at once, crossfades included).
 pub const POOL_VOICES: usize = 64;
-/// Zero-phase filter slots (64 KiB each: `ZERO_PHASE_CAP` stereo f32 frames).
-pub const POOL_FILTERS: usize = 4;
+/// Zero-phase filter slots (64 KiB each: `ZERO_PHASE_CAP` stereo f32 frames). Voices may
+/// chain two filters; `all_voices_tour.json` needs 8 at once.
+pub const POOL_FILTERS: usize = 8;
 /// Largest render block, frames (the firmware uses 48..480, cpal up to a few thousand).
 pub const MAX_BLOCK: usize = 4096;
 /// Largest crossfade, frames, that compatible mode can phase-align: 2^18 frames
@@ -90,6 +94,10 @@ pub const ERR_BUILD: u32 = 4;
 /// A call arrived while another was running (re-entrancy; cannot happen single-threaded).
 pub const ERR_BUSY: u32 = 5;
 
+/// A call came in the wrong order: `render_hash` before a track was loaded, or before the
+/// noise preset it names was attached; `attach_noise` for a track that names none.
+pub const ERR_STATE: u32 = 6;
+
 /// What a successful render produced.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Outcome {
@@ -103,12 +111,29 @@ pub struct Outcome {
     pub sample_rate: u32,
 }
 
-/// Working memory lent to [`hash_json`]: the track, the pools and the scratch buffers.
-pub struct Work<'a> {
-    /// Parsed track (overwritten by each call).
-    pub track: &'a mut ProbeTrack,
-    /// Parse side information (overwritten by each call).
-    pub info: &'a mut TrackInfo,
+/// What [`load_track`] still needs before the track can be rendered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Loaded {
+    /// Nothing: render it.
+    Ready,
+    /// The track's `background_noise` names a `.noise` preset (its path is in
+    /// `info.background`, relative to the track's folder): read it and [`attach_preset`].
+    NeedsPreset,
+}
+
+/// What to render: the arguments of the `hash_track`/`render_hash` exports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Request {
+    /// Frames per `Engine::render` call (1..=[`MAX_BLOCK`]).
+    pub block: usize,
+    /// Output mode.
+    pub mode: Mode,
+    /// Frames to hash from the start (fewer if the track is shorter).
+    pub max_frames: u64,
+}
+
+/// Engine working memory lent to [`render_hash`].
+pub struct Scratch<'a> {
     /// Voice and filter pools.
     pub pools: &'a mut Pools,
     /// Phase-alignment frames (compatible mode; may be empty).
@@ -147,23 +172,33 @@ pub fn mode_from_u32(mode: u32) -> Option<Mode> {
     }
 }
 
-/// Parses `input`, renders up to `max_frames` frames in blocks of `block` and hashes them,
-/// exactly as `realtime_backend hash` does. On failure returns an error code (`ERR_*`) and
-/// writes the reason to `msg`.
-pub fn hash_json(
-    input: &[u8],
-    block: usize,
-    mode: Mode,
-    max_frames: u64,
-    work: Work<'_>,
-    msg: &mut Message,
-) -> Result<Outcome, u32> {
-    msg.clear();
-    if block == 0 || block > work.out.len() {
-        let _ = write!(msg, "block {block} outside 1..={}", work.out.len());
-        return Err(ERR_ARGS);
+/// Writes the first error of `report` (and how many more there are) to `msg`.
+fn first_error(report: &Report, msg: &mut Message) {
+    match report.errors.first() {
+        Some(e) => {
+            let _ = write!(msg, "{e}");
+        }
+        None => {
+            let _ = write!(msg, "failed without an error");
+        }
     }
-    if let Err(report) = entrain_format::parse(input, work.track, work.info) {
+    let n = report.errors.len() + report.more_errors;
+    if n > 1 {
+        let _ = write!(msg, " (and {} more)", n - 1);
+    }
+}
+
+/// Parses a track as `entrain_host::load_track_str` does, and completes inline background
+/// noise as the host's `complete_track_noise` does. A capacity overflow is
+/// [`ERR_CAPACITY`], any other problem [`ERR_PARSE`]; the reason goes to `msg`.
+pub fn load_track(
+    input: &[u8],
+    track: &mut ProbeTrack,
+    info: &mut TrackInfo,
+    msg: &mut Message,
+) -> Result<Loaded, u32> {
+    msg.clear();
+    if let Err(report) = entrain_format::parse(input, track, info) {
         let capacity = report
             .errors
             .iter()
@@ -174,37 +209,91 @@ pub fn hash_json(
                 Err(ERR_CAPACITY)
             }
             None => {
-                match report.errors.first() {
-                    Some(e) => {
-                        let _ = write!(msg, "{e}");
-                    }
-                    None => {
-                        let _ = write!(msg, "failed without an error");
-                    }
-                }
-                if report.errors.len() + report.more_errors > 1 {
-                    let more = report.errors.len() + report.more_errors - 1;
-                    let _ = write!(msg, " (and {more} more)");
-                }
+                first_error(&report, msg);
                 Err(ERR_PARSE)
             }
         };
+    }
+    match info.background.as_ref() {
+        Some(bg) if bg.file.is_some() => Ok(Loaded::NeedsPreset),
+        Some(bg) if bg.has_params => {
+            complete_noise(track, bg.spec, bg.input_audio_path.is_some());
+            Ok(Loaded::Ready)
+        }
+        _ => Ok(Loaded::Ready),
+    }
+}
+
+/// Completes the track's noise from the `.noise` preset its `background_noise` names, as
+/// the host's `complete_track_noise` does once it has read the file.
+pub fn attach_preset(
+    preset: &[u8],
+    track: &mut ProbeTrack,
+    info: &TrackInfo,
+    msg: &mut Message,
+) -> Result<(), u32> {
+    msg.clear();
+    let Some(bg) = info.background.as_ref().filter(|b| b.file.is_some()) else {
+        let _ = write!(msg, "the track names no noise preset");
+        return Err(ERR_STATE);
+    };
+    let mut report = Report::default();
+    let parsed = entrain_format::noise::parse_noise_file(preset, &mut report);
+    if report.has_errors() {
+        let _ = write!(msg, "noise preset: ");
+        first_error(&report, msg);
+        return Err(ERR_PARSE);
+    }
+    if let Some(nf) = parsed {
+        let mut spec = bg.spec;
+        spec.params = nf.params;
+        complete_noise(track, spec, nf.input_audio_path.is_some());
+    }
+    Ok(())
+}
+
+/// The host's last step: an `input_audio_path` (checked to exist by the host, which fails
+/// otherwise) makes the layer an input-file layer, which the engine does not render yet.
+fn complete_noise(track: &mut ProbeTrack, mut spec: NoiseSpec, input_file: bool) {
+    if input_file {
+        spec.input_file = true;
+    }
+    track.noise = Some(spec);
+}
+
+/// Renders up to `req.max_frames` frames of `track` in blocks of `req.block` and hashes
+/// them, exactly as `realtime_backend hash` does (same [`Config`] apart from the mode).
+pub fn render_hash(
+    track: &ProbeTrack,
+    req: Request,
+    scratch: Scratch<'_>,
+    msg: &mut Message,
+) -> Result<Outcome, u32> {
+    msg.clear();
+    let Request {
+        block,
+        mode,
+        max_frames,
+    } = req;
+    if block == 0 || block > scratch.out.len() {
+        let _ = write!(msg, "block {block} outside 1..={}", scratch.out.len());
+        return Err(ERR_ARGS);
     }
     let cfg = Config {
         mode,
         ..Config::default()
     };
     let mem = ProbeMemory {
-        pools: work.pools,
-        align: work.align,
-        fft: work.fft,
+        pools: scratch.pools,
+        align: scratch.align,
+        fft: scratch.fft,
     };
-    let mut engine = match Engine::new(&*work.track, mem, cfg) {
+    let mut engine = match Engine::new(track, mem, cfg) {
         Ok(e) => e,
         Err(e) => return Err(build_error(e, msg)),
     };
     let total = max_frames.min(engine.total_frames());
-    let out = &mut work.out[..block];
+    let out = &mut scratch.out[..block];
     let mut h = Fnv1a64::new();
     let mut done = 0u64;
     while done < total {
@@ -219,6 +308,23 @@ pub fn hash_json(
         total_frames: engine.total_frames(),
         sample_rate: engine.sample_rate(),
     })
+}
+
+/// [`load_track`] then [`render_hash`], for tracks that name no noise preset
+/// ([`ERR_STATE`] otherwise: the probe cannot read files).
+pub fn hash_json(
+    input: &[u8],
+    req: Request,
+    track: &mut ProbeTrack,
+    info: &mut TrackInfo,
+    scratch: Scratch<'_>,
+    msg: &mut Message,
+) -> Result<Outcome, u32> {
+    if load_track(input, track, info, msg)? == Loaded::NeedsPreset {
+        let _ = write!(msg, "the track names a noise preset: attach it first");
+        return Err(ERR_STATE);
+    }
+    render_hash(track, req, scratch, msg)
 }
 
 fn build_error(e: BuildError, msg: &mut Message) -> u32 {
@@ -294,15 +400,26 @@ mod tests {
             max: u64,
         ) -> Result<Outcome, (u32, String)> {
             let mut msg = Message::new();
-            let work = Work {
-                track: &mut self.track,
-                info: &mut self.info,
+            let scratch = Scratch {
                 pools: &mut self.pools,
                 align: &mut [],
                 fft: &mut [],
                 out: &mut self.out,
             };
-            hash_json(input, block, mode, max, work, &mut msg).map_err(|c| (c, msg.as_str().into()))
+            let req = Request {
+                block,
+                mode,
+                max_frames: max,
+            };
+            hash_json(
+                input,
+                req,
+                &mut self.track,
+                &mut self.info,
+                scratch,
+                &mut msg,
+            )
+            .map_err(|c| (c, msg.as_str().into()))
         }
     }
 
@@ -336,8 +453,7 @@ mod tests {
     #[test]
     fn too_many_steps_is_a_capacity_problem() {
         let step = r#"{"duration": 1, "voices": [{"synth_function_name": "binaural_beat", "params": {}}]}"#;
-        let mut json =
-            std::string::String::from(r#"{"global": {"sample_rate": 44100}, "progression": ["#);
+        let mut json = String::from(r#"{"global": {"sample_rate": 44100}, "progression": ["#);
         for i in 0..=MAX_STEPS {
             if i > 0 {
                 json.push(',');
@@ -351,5 +467,25 @@ mod tests {
             .unwrap_err();
         assert_eq!(code, ERR_CAPACITY, "{msg}");
         assert!(msg.contains("too many steps"), "{msg}");
+    }
+
+    #[test]
+    fn a_named_noise_preset_must_be_attached() {
+        let json =
+            br#"{"global": {"sample_rate": 44100}, "progression": [{"duration": 1, "voices": []}],
+            "background_noise": {"params_path": "x.noise", "gain": 0.5}}"#;
+        let mut heap = Heap::new();
+        let (code, msg) = heap.run(json, 64, Mode::Streaming, 10).unwrap_err();
+        assert_eq!(code, ERR_STATE, "{msg}");
+        let mut msg = Message::new();
+        assert_eq!(
+            load_track(json, &mut heap.track, &mut heap.info, &mut msg),
+            Ok(Loaded::NeedsPreset)
+        );
+        assert_eq!(
+            attach_preset(b"{", &mut heap.track, &heap.info, &mut msg),
+            Err(ERR_PARSE)
+        );
+        assert!(msg.as_str().starts_with("noise preset: "), "{msg:?}");
     }
 }
