@@ -126,6 +126,20 @@ fi
 
 cd "$here" || exit 1
 
+# ---- lint (the root workspace's fmt/clippy stages do not see this workspace) -------------
+if cargo fmt --all -- --check >"$here/target/fmt.log" 2>&1; then
+    pass "cargo fmt --check (firmware workspace)"
+else
+    head -n 20 "$here/target/fmt.log"
+    fail "cargo fmt --check (firmware workspace)"
+fi
+if ENTRAIN_FW_EXPECTED="$gen" cargo clippy --release --quiet --all-targets -- -D warnings >"$here/target/clippy.log" 2>&1; then
+    pass "cargo clippy -D warnings (firmware workspace)"
+else
+    grep -E '^(error|warning)' -A6 "$here/target/clippy.log" | head -n 40
+    fail "cargo clippy -D warnings (firmware workspace, see target/clippy.log)"
+fi
+
 # ---- 3. on-target tests ----------------------------------------------------------------
 log="$here/target/on_target.log"
 echo "on-target tests under QEMU (cargo test --release -p entrain-fw-qemu --test on_target)"

@@ -7,9 +7,11 @@
 //! * Tracks are JSON in flash (`include_bytes!`), parsed at boot by `entrain-format`
 //!   into a `static` [`FwTrack`]. This keeps one source of truth (the same file the host
 //!   renders) and exercises the real parser on the target; a compact preset compiled on
-//!   the host would save the ~20 KiB of parser code and the parse time, but could drift.
-//! * Everything large is `static` ([`Storage`]): the engine struct itself (~8 KiB) is
-//!   the only large value on the stack.
+//!   the host would save most of the ~150 KiB of parser and float-parsing code and the
+//!   parse time, but is a second format to keep in step.
+//! * Everything large is `static` ([`Storage`]); the engine struct (~8 KiB) lives on
+//!   the stack. The core itself still needs 70–140 KiB of stack when a step starts (it
+//!   builds a 64 KiB zero-phase filter slot by value): measured in BENCHMARKS.md.
 //! * Instructions are counted with SysTick under `-icount shift=0`
 //!   ([`icount`]); QEMU does not model the DWT cycle counter.
 #![no_std]
