@@ -171,7 +171,7 @@ if [ -z "$size_tool" ]; then
 fi
 if [ -n "$size_tool" ]; then
     echo "  sizes (text = flash, bss+data = static RAM; the stack is the rest of RAM):"
-    for elf in "$out/entrain-fw-qemu" "$out/bench" "$here/f4disco/target/$target/release/entrain-fw-f4disco"; do
+    for elf in "$out/entrain-fw-qemu" "$out/bench" "$out/entrain-fw-f4disco"; do
         [ -f "$elf" ] && "$size_tool" -A "$elf" >/dev/null 2>&1 && "$size_tool" "$elf" | tail -n 1 | sed 's/^/  /'
     done
 fi

@@ -27,10 +27,11 @@ pub fn size() -> usize {
     hi - lo
 }
 
-/// Paints the unused stack below the current stack pointer. Call once, early in `main`.
+/// Paints the unused stack below the current stack pointer, and returns the stack
+/// already in use (bytes), to subtract from a later [`high_water`].
 #[inline(never)]
-pub fn paint() {
-    let (lo, _) = bounds();
+pub fn paint() -> usize {
+    let (lo, hi) = bounds();
     let sp = cortex_m::register::msp::read() as usize;
     let top = sp.saturating_sub(MARGIN) & !3;
     let mut p = lo;
@@ -40,6 +41,7 @@ pub fn paint() {
         unsafe { core::ptr::write_volatile(p as *mut u32, PAINT) };
         p += 4;
     }
+    hi - sp
 }
 
 /// Deepest stack use since [`paint`], bytes (from the top of the stack).

@@ -68,7 +68,10 @@ pub struct Storage {
 
 static STORAGE: StaticCell<Storage> = StaticCell::new();
 
-/// The storage singleton. Panics if called twice.
+/// The storage singleton. Panics if called twice. Not inlined: the initial values may
+/// be built in this function's stack frame (~290 KiB), which must not stay reserved in
+/// the caller's.
+#[inline(never)]
 pub fn storage() -> &'static mut Storage {
     STORAGE.init_with(|| Storage {
         track: FwTrack::default(),

@@ -40,7 +40,7 @@ pub const ZERO_PHASE_CAP: usize = 8192;
 /// high-pass then a 0.45·sr low-pass, VOICES.md §0.1 `apply_filters`).
 pub const MAX_FILTERS_PER_VOICE: usize = 2;
 
-/// One zero-phase filter slot (harmonic suppression and, later, the qam/hybrid output
+/// One zero-phase filter slot (isochronic harmonic suppression, the qam/hybrid output
 /// filters). Slots live outside the voice pool so that voices stay small.
 pub type FilterSlot = ZeroPhase<ZERO_PHASE_CAP>;
 

@@ -13,7 +13,7 @@
 
 use entrain_dsp::Frame;
 use entrain_engine::{Config, Engine, Mode};
-use entrain_fw_qemu::{exit, fpu, icount, load, storage, SplitMemory};
+use entrain_fw_qemu::{exit, fpu, icount, load, stack, storage, SplitMemory};
 
 /// Frames rendered per case: one second at 48 kHz, after the first block (which builds
 /// the step's voices) is excluded from the steady-state average.
@@ -38,10 +38,31 @@ const EIGHT_BINAURAL: &str = r#"{"global":{"sample_rate":48000},"progression":[{
 {"synth_function_name":"binaural_beat","params":{"ampL":0.1,"ampR":0.1,"baseFreq":400,"beatFreq":14}},
 {"synth_function_name":"binaural_beat","params":{"ampL":0.1,"ampR":0.1,"baseFreq":450,"beatFreq":16}}]}]}"#;
 
-const CASES: [(&str, &str); 3] = [
+// Extra cases that locate the cost of the demo track (5,300 instructions per frame):
+// each adds one feature to the single binaural voice.
+const BINAURAL_TRANSITION: &str = r#"{"global":{"sample_rate":48000},"progression":[{"duration":60,"voices":[
+{"synth_function_name":"binaural_beat","is_transition":true,"params":{"startAmpL":0.5,"startAmpR":0.5,"startBaseFreq":220,"endBaseFreq":200,
+"startBeatFreq":12,"endBeatFreq":10,"transition_curve":"logarithmic"}}]}]}"#;
+
+const BINAURAL_FADE: &str = r#"{"global":{"sample_rate":48000},"progression":[{"duration":60,"voices":[
+{"synth_function_name":"binaural_beat","params":{"ampL":0.5,"ampR":0.5,"baseFreq":200,"beatFreq":10},
+"volume_envelope":{"type":"linear_fade","params":{"fade_duration":30.0,"start_amp":0.0,"end_amp":1.0}}}]}]}"#;
+
+const BINAURAL_AM: &str = r#"{"global":{"sample_rate":48000},"progression":[{"duration":60,"voices":[
+{"synth_function_name":"binaural_beat","params":{"ampL":0.5,"ampR":0.5,"baseFreq":200,"beatFreq":10,
+"ampOscDepthL":0.3,"ampOscDepthR":0.3,"ampOscFreqL":0.1,"ampOscFreqR":0.1}}]}]}"#;
+
+const ISOCHRONIC_FILTERED: &str = r#"{"global":{"sample_rate":48000},"progression":[{"duration":60,"voices":[
+{"synth_function_name":"isochronic_tone","params":{"ampL":0.5,"ampR":0.5,"baseFreq":200,"beatFreq":10,"harmonicSuppression":true}}]}]}"#;
+
+const CASES: [(&str, &str); 7] = [
     ("1 binaural voice", ONE_BINAURAL),
     ("1 isochronic voice", ONE_ISOCHRONIC),
     ("8 binaural voices (no pink noise in core yet)", EIGHT_BINAURAL),
+    ("1 binaural transition (logarithmic)", BINAURAL_TRANSITION),
+    ("1 binaural + linear_fade envelope", BINAURAL_FADE),
+    ("1 binaural + AM LFO", BINAURAL_AM),
+    ("1 isochronic + harmonic suppression", ISOCHRONIC_FILTERED),
 ];
 
 const BLOCKS: [usize; 2] = [32, 480];
@@ -50,6 +71,7 @@ static mut SCRATCH: [Frame; 480] = [[0.0; 2]; 480];
 
 #[cortex_m_rt::entry]
 fn main() -> ! {
+    let _ = stack::paint();
     let mut p = cortex_m::Peripherals::take().unwrap_or_else(|| exit(3));
     let dwt = icount::dwt_cycle_counter_works(&mut p.DCB, &mut p.DWT);
     icount::start(p.SYST);
@@ -72,6 +94,7 @@ fn main() -> ! {
             exit(1);
         }
         for block in BLOCKS {
+            let base = stack::paint();
             let cfg = Config {
                 mode: Mode::Streaming,
                 ..Config::default()
@@ -107,6 +130,13 @@ fn main() -> ! {
                 (max as f64 * f) as u32,
                 (avg * 48_000.0 / 168e6 * 100.0) as u32
             );
+            if block == BLOCKS[1] {
+                defmt::println!(
+                    "STACK {=str} | {=usize} bytes to build the engine and render",
+                    name,
+                    stack::high_water() - base
+                );
+            }
             if name.starts_with("8 ") && avg > BUDGET {
                 over_budget = true;
             }
