@@ -753,7 +753,11 @@ pub struct MixGains {
 
 impl Default for MixGains {
     fn default() -> Self {
-        Self { voices: 1.0, noise: 1.0, clips: 1.0 }
+        Self {
+            voices: 1.0,
+            noise: 1.0,
+            clips: 1.0,
+        }
     }
 }
 
