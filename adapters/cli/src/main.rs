@@ -13,7 +13,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use config::FileConfig;
 use entrain_dsp::hash::Fnv1a64;
 use entrain_engine::engine::{Config, Mode};
-use entrain_engine::model::Track;
+use entrain_engine::model::{MixGains, Track};
 use entrain_host::load::format_report;
 use entrain_host::{
     build_engine, load_track_file, load_track_str, render_to_file, LoadError, LoadedTrack,
@@ -337,17 +337,26 @@ fn render(cfg: &FileConfig, a: RenderArgs) -> Result<()> {
     render_loaded(cfg, t, out, a)
 }
 
-/// The track at another sample rate (the engine renders at the track's rate).
-fn at_rate(track: &Arc<Track>, rate: Option<u32>) -> Result<Arc<Track>> {
-    match rate {
-        None => Ok(track.clone()),
-        Some(r) if (8000..=192_000).contains(&r) => {
-            let mut t = (**track).clone();
-            t.sample_rate = r;
-            Ok(Arc::new(t))
-        }
-        Some(r) => bail!("--sample-rate {r} is outside 8000..192000 Hz"),
+/// The track as this render needs it: at another sample rate (the engine renders at the
+/// track's rate) and with the configuration's layer gains.
+fn prepared(track: &Arc<Track>, rate: Option<u32>, cfg: &FileConfig) -> Result<Arc<Track>> {
+    let mix = MixGains {
+        voices: cfg.voice_gain,
+        noise: cfg.noise_gain,
+        clips: cfg.clip_gain,
+    };
+    if rate.is_none() && mix == track.mix {
+        return Ok(track.clone());
     }
+    let mut t = (**track).clone();
+    t.mix = mix;
+    if let Some(r) = rate {
+        if !(8000..=192_000).contains(&r) {
+            bail!("--sample-rate {r} is outside 8000..192000 Hz");
+        }
+        t.sample_rate = r;
+    }
+    Ok(Arc::new(t))
 }
 
 fn render_loaded(cfg: &FileConfig, t: LoadedTrack, out: PathBuf, a: RenderArgs) -> Result<()> {
@@ -375,7 +384,7 @@ fn render_loaded(cfg: &FileConfig, t: LoadedTrack, out: PathBuf, a: RenderArgs) 
     if cfg.gpu {
         eprintln!("note: GPU mixing is not available in this build; mixing on the CPU");
     }
-    let track = at_rate(&t.track, a.sample_rate)?;
+    let track = prepared(&t.track, a.sample_rate, cfg)?;
     let sr = track.sample_rate as f64;
     let ecfg = Config {
         mode: a.mode.into(),
@@ -469,8 +478,9 @@ fn play(cfg: &FileConfig, t: &LoadedTrack, start: f64, level: f32) -> Result<()>
     if !start.is_finite() || start < 0.0 {
         bail!("--start must be a non-negative number of seconds");
     }
+    let track = prepared(&t.track, None, cfg)?;
     let mut p = Player::start(
-        &t.track,
+        &track,
         &PlayOptions {
             start_s: start,
             level,

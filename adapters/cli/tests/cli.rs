@@ -254,3 +254,37 @@ fn renders_the_shared_examples() {
         assert!(run(c).status.success(), "{name}");
     }
 }
+
+#[test]
+fn config_gains_change_the_mix() {
+    // noise_only_pink: one silent step + background noise. noise_gain 0 must silence it.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("config.toml"), "noise_gain = 0.0\n").unwrap();
+    let out = dir.path().join("n.wav");
+    let mut c = bin();
+    c.current_dir(dir.path())
+        .arg("render")
+        .arg(shared("tracks/noise_only_pink.json"))
+        .arg("-o")
+        .arg(&out)
+        .args(["--mode", "streaming", "--duration", "5", "-q"]);
+    assert!(run(c).status.success());
+    let peak = hound::WavReader::open(&out)
+        .unwrap()
+        .samples::<i16>()
+        .map(|s| s.unwrap().unsigned_abs())
+        .max()
+        .unwrap();
+    assert_eq!(peak, 0, "noise_gain = 0 must silence the noise layer");
+    // A bad config is a located error.
+    std::fs::write(dir.path().join("config.toml"), "voice_gain = -1.0\n").unwrap();
+    let mut c = bin();
+    c.current_dir(dir.path())
+        .arg("render")
+        .arg(shared("tracks/noise_only_pink.json"))
+        .arg("-o")
+        .arg(&out);
+    let o = run(c);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("voice_gain"));
+}

@@ -280,6 +280,8 @@ pub struct Engine<T: TrackSource, M: Memory> {
     align_on: bool,
     /// Background noise layer (TRACK_FORMAT.md §9), added after the step fold.
     noise: Option<crate::noise::NoiseLayer>,
+    /// Host mix gains.
+    mix: crate::model::MixGains,
 }
 
 impl<T: TrackSource, M: Memory> core::fmt::Debug for Engine<T, M> {
@@ -371,6 +373,7 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
             .max()
             .unwrap_or(0);
         let align_on = cfg.mode == Mode::Compatible && cfg.phase_align && max_x > 1;
+        let mix = tr.mix;
         let noise = tr
             .noise
             .map(|s| crate::noise::NoiseLayer::new(s, sr, tl.total));
@@ -400,6 +403,7 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
             max_x,
             align_on: false,
             noise,
+            mix,
         };
         match cfg.mode {
             Mode::Streaming => {
@@ -653,11 +657,19 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
                 }
             }
         }
+        // Host mix gains (config.toml `voice_gain`); exactly 1.0 leaves the bits alone.
+        if self.mix.voices != 1.0 {
+            let g = self.mix.voices;
+            for f in out.iter_mut() {
+                f[0] *= g;
+                f[1] *= g;
+            }
+        }
         // Background noise: after the steps, before the output stage (TRACK_FORMAT.md
         // §8.2); not part of the crossfade-alignment analysis (masked renders).
         if self.mask == usize::MAX {
             if let Some(n) = self.noise.as_mut() {
-                n.add_to(self.pos, out);
+                n.add_to(self.pos, out, self.mix.noise as f64);
             }
         }
         let g = self.out_gain * self.master;

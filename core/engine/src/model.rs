@@ -735,6 +735,30 @@ pub struct Track<const S: usize = DEFAULT_MAX_STEPS, const V: usize = DEFAULT_MA
     pub voices: Vec<VoiceSpec, V>,
     /// Background noise (TRACK_FORMAT.md §9), if the track has one.
     pub noise: Option<crate::noise::NoiseSpec>,
+    /// Level multipliers of the layers of the mix, set by the host (the original Rust
+    /// port's `config.toml` `voice_gain`/`noise_gain`/`clip_gain`); 1.0 = as written.
+    pub mix: MixGains,
+}
+
+/// Level multipliers of the three layers of the mix.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MixGains {
+    /// Multiplier of the assembled steps (all voices).
+    pub voices: f32,
+    /// Multiplier of the background noise.
+    pub noise: f32,
+    /// Multiplier of the overlay clips.
+    pub clips: f32,
+}
+
+impl Default for MixGains {
+    fn default() -> Self {
+        Self {
+            voices: 1.0,
+            noise: 1.0,
+            clips: 1.0,
+        }
+    }
 }
 
 impl<const S: usize, const V: usize> Default for Track<S, V> {
@@ -746,6 +770,7 @@ impl<const S: usize, const V: usize> Default for Track<S, V> {
             steps: Vec::new(),
             voices: Vec::new(),
             noise: None,
+            mix: MixGains::default(),
         }
     }
 }
@@ -760,6 +785,7 @@ impl<const S: usize, const V: usize> Track<S, V> {
             steps: &self.steps,
             voices: &self.voices,
             noise: self.noise.as_ref(),
+            mix: self.mix,
         }
     }
 }
@@ -779,6 +805,8 @@ pub struct TrackRef<'a> {
     pub voices: &'a [VoiceSpec],
     /// Background noise.
     pub noise: Option<&'a crate::noise::NoiseSpec>,
+    /// Layer level multipliers.
+    pub mix: MixGains,
 }
 
 impl<'a> TrackRef<'a> {

@@ -191,7 +191,8 @@ impl NoiseLayer {
     }
 
     /// Adds the layer to `out`, whose first frame is track sample `pos`.
-    pub fn add_to(&mut self, pos: u64, out: &mut [Frame]) {
+    /// `gain` is the host's noise multiplier (1.0 = as written).
+    pub fn add_to(&mut self, pos: u64, out: &mut [Frame], gain: f64) {
         if self.silent {
             return;
         }
@@ -201,7 +202,7 @@ impl NoiseLayer {
                 continue;
             }
             let f = self.gen.next_frame();
-            let e = self.env.at(i);
+            let e = self.env.at(i) * gain;
             o[0] = (o[0] as f64 + f[0] as f64 * e) as f32;
             o[1] = (o[1] as f64 + f[1] as f64 * e) as f32;
         }
@@ -247,10 +248,10 @@ mod tests {
         let mut b = a.clone();
         let mut x = vec![[0.0f32; 2]; 20_000];
         let mut y = vec![[0.0f32; 2]; 20_000];
-        a.add_to(0, &mut x);
+        a.add_to(0, &mut x, 1.0);
         let mut pos = 0;
         for c in y.chunks_mut(37) {
-            b.add_to(pos, c);
+            b.add_to(pos, c, 1.0);
             pos += c.len() as u64;
         }
         assert_eq!(x, y);

@@ -127,15 +127,11 @@ fn long_binaural_matches_f64_formula() {
     }
 }
 
-/// Skewed-sine vibrato drifts in the render path: `Phase::inc_from_f32` (core/dsp
-/// phase.rs) truncates each per-sample vibrato increment toward zero at 2^-32 turn, a
-/// bias of -2^-33 turn per sample for vib > 0 and +2^-33 for vib < 0. A skewed vibrato
-/// spends more samples on one side (65 % positive for skew 0.3), so the biases no longer
-/// cancel: the carrier runs ~1.5e-6 Hz slow, |Δ| grows ~5e-6 per second at amplitude 0.5
-/// (6e-4 at 120 s, ~2e-2 after an hour). The seek path (f64 closed form) stays within
-/// ~1e-5. Un-ignore once the increment is rounded to nearest (or carried with more bits).
+/// Skewed-sine vibrato: its increments are mostly of one sign, so any bias in converting
+/// them to phase increments accumulates. Regression test for the truncating conversion
+/// (6e-4 after 120 s before `Phase::inc_from_f32` rounded to nearest and the carriers were
+/// re-anchored to their closed form every `ANCHOR` samples).
 #[test]
-#[ignore = "core bug: Phase::inc_from_f32 truncation makes skewed vibrato drift (6e-4 after 120 s); see the doc comment"]
 fn long_skewed_vibrato_matches_f64_formula() {
     let rows = check_long(
         "skewed sine vibrato (skew 0.3), 120 s",

@@ -19,7 +19,7 @@
 //! f64 from α (as the original does); outside it they are constant and nothing is
 //! recomputed.
 
-use super::common::{am_gain, closed_phase, shape_sum, unit, StepClock};
+use super::common::{am_gain, closed_phase, shape_sum, unit, unit_f64, StepClock, VibCarrier};
 use crate::model::{BinauralParams, TransitionSpec};
 use entrain_dsp::math;
 use entrain_dsp::osc::{LfoShape, Skew};
@@ -296,6 +296,28 @@ pub struct BinauralBeat {
     i: u64,
     osc: Osc,
     region: Region,
+    /// Where the current region started, for re-anchoring vibrato carriers.
+    anchor: Anchor,
+    /// The ramp's carrier advance has a closed form (vibrato constant, carrier > 0).
+    ramp_closed: bool,
+}
+
+/// Vibrato carriers are re-anchored to their closed form every `ANCHOR` samples of a
+/// constant region: the f32 vibrato increments carry small systematic rounding errors
+/// (a skewed vibrato drifted 3.7e-5 in 2 minutes), and anchoring bounds that drift to one
+/// anchor period. Anchors sit at fixed distances from the region start, so rendering
+/// stays independent of the block size, and a seek (closed form at the last anchor, then
+/// the same per-sample steps) reproduces the render bit for bit.
+pub const ANCHOR: u64 = 1 << 16;
+
+/// The state of a constant region at its first sample.
+#[derive(Clone, Copy, Debug, Default)]
+struct Anchor {
+    start: u64,
+    /// Carrier accumulators before the region's first sample.
+    carrier0: [u64; 2],
+    /// Vibrato LFO phase (Q0.64) used by the region's first sample.
+    vphase0: [u64; 2],
 }
 
 impl BinauralBeat {
@@ -328,6 +350,8 @@ impl BinauralBeat {
             vary: Vary::of(p),
             start_phase,
             i: 0,
+            anchor: Anchor::default(),
+            ramp_closed: false,
             osc: Osc {
                 transition: transition.is_some(),
                 shape: p.fm_shape,
@@ -339,8 +363,60 @@ impl BinauralBeat {
             },
             region: Region::Unseeded,
         };
+        v.ramp_closed = v.compute_ramp_closed();
         v.reset();
         v
+    }
+
+    /// Carrier frequency of ear `c` at α (the ramp's moving part).
+    fn f0_at(&self, a: f64, c: usize) -> f64 {
+        let base = self.p.base_freq.at(a);
+        let half = self.p.beat_freq.at(a) / 2.0;
+        match (c, self.p.left_high) {
+            (0, false) | (1, true) => base - half,
+            _ => base + half,
+        }
+    }
+
+    fn compute_ramp_closed(&self) -> bool {
+        if !self.osc.transition || self.vary.fm[0] || self.vary.fm[1] {
+            return false;
+        }
+        let (m0, m1) = (
+            self.ramp.first_moving(),
+            self.ramp.first_done().min(self.clock.n),
+        );
+        if m1 <= m0 {
+            return false;
+        }
+        // The carrier must stay above 0 Hz (no clamping) over the whole ramp.
+        (0..=64).all(|j| {
+            let a = self
+                .ramp
+                .alpha_continuous(m0 as f64 + (m1 - m0) as f64 * j as f64 / 64.0);
+            (0..2).all(|c| self.f0_at(a, c) - self.before.ear[c].fm_half as f64 > 0.0)
+        })
+    }
+
+    /// Closed-form carrier advance of ear `c` over ramp samples `[anchor.start, i)`.
+    fn ramp_advance(&self, c: usize, i: u64) -> u64 {
+        let a = self.anchor;
+        let dt = self.clock.dt;
+        let turns = self.ramp.sum_over(a.start, i, |al| self.f0_at(al, c) * dt);
+        let e = &self.before.ear[c];
+        let vib = if e.fm_half != 0.0 {
+            let sum = shape_sum(
+                self.osc.shape,
+                e.fm_skew_f64,
+                unit_f64(a.vphase0[c]),
+                e.fm_rate * dt,
+                i - a.start,
+            );
+            turns_to_q64(e.fm_half as f64 * dt * sum)
+        } else {
+            0
+        };
+        turns_to_q64(turns).wrapping_add(vib)
     }
 
     /// Back to the state right after `new`.
@@ -365,6 +441,79 @@ impl BinauralBeat {
         self.clock.n == 0
     }
 
+    /// The vibrato phase (Q0.64) the next sample will use for ear `c` with parameters `s`.
+    fn next_vphase(&self, s: &Snap, c: usize) -> u64 {
+        if self.osc.transition {
+            self.osc.vib[c]
+                .wrapping_add(s.ear[c].fm_inc)
+                .wrapping_add(s.ear[c].fm_off)
+        } else {
+            self.osc.vib[c]
+        }
+    }
+
+    fn enter(&mut self, region: Region, i: u64) {
+        let s = if region == Region::After {
+            self.after
+        } else {
+            self.before
+        };
+        self.osc.seed_closed(&s, self.clock.dt, i);
+        self.anchor = Anchor {
+            start: i,
+            carrier0: self.osc.carrier,
+            vphase0: [self.next_vphase(&s, 0), self.next_vphase(&s, 1)],
+        };
+        self.region = region;
+    }
+
+    fn vib_carrier(&self, s: &Snap, c: usize) -> VibCarrier {
+        let e = &s.ear[c];
+        VibCarrier {
+            inc0: e.inc0,
+            f0: e.f0,
+            half: e.fm_half,
+            shape: self.osc.shape,
+            skew: e.fm_skew,
+            skew_f64: e.fm_skew_f64,
+            fm_inc: e.fm_inc,
+            fm_rate: e.fm_rate,
+        }
+    }
+
+    /// Re-anchors vibrato carriers at an anchor sample of the current constant region.
+    #[inline]
+    fn reanchor(&mut self, i: u64) {
+        let k = i - self.anchor.start;
+        if k == 0 || !k.is_multiple_of(ANCHOR) {
+            return;
+        }
+        if self.region == Region::Ramp {
+            if self.ramp_closed {
+                for c in 0..2 {
+                    self.osc.carrier[c] =
+                        self.anchor.carrier0[c].wrapping_add(self.ramp_advance(c, i));
+                }
+            }
+            return;
+        }
+        let s = if self.region == Region::After {
+            self.after
+        } else {
+            self.before
+        };
+        for c in 0..2 {
+            if s.ear[c].fm_half != 0.0 {
+                let adv = self.vib_carrier(&s, c).advance(
+                    unit_f64(self.anchor.vphase0[c]),
+                    k,
+                    self.clock.dt,
+                );
+                self.osc.carrier[c] = self.anchor.carrier0[c].wrapping_add(adv);
+            }
+        }
+    }
+
     /// The next frame.
     #[inline]
     pub fn next_frame(&mut self) -> Frame {
@@ -372,21 +521,21 @@ impl BinauralBeat {
         self.i += 1;
         if !self.osc.transition || self.ramp.is_settled(i) {
             if self.region != Region::After {
-                self.osc.seed_closed(&self.after, self.clock.dt, i);
-                self.region = Region::After;
+                self.enter(Region::After, i);
             }
+            self.reanchor(i);
             self.osc.constant_frame(&self.after)
         } else if self.ramp.is_constant_over(i, 1) {
             if self.region != Region::Before {
-                self.osc.seed_closed(&self.before, self.clock.dt, i);
-                self.region = Region::Before;
+                self.enter(Region::Before, i);
             }
+            self.reanchor(i);
             self.osc.constant_frame(&self.before)
         } else {
             if self.region != Region::Ramp {
-                self.ramp_snap = self.before;
-                self.region = Region::Ramp;
+                self.enter(Region::Ramp, i);
             }
+            self.reanchor(i);
             let a = self.ramp.alpha(i);
             let dt = self.clock.dt;
             self.ramp_snap.update(&self.p, a, dt, &self.vary);
@@ -402,142 +551,157 @@ impl BinauralBeat {
 
     /// Renders `out.len()` frames (exactly the frames of repeated [`Self::next_frame`]).
     pub fn process(&mut self, out: &mut [Frame]) {
-        // Fast path: a whole block inside the final constant region.
-        if (!self.osc.transition || self.ramp.is_settled(self.i)) && self.region == Region::After {
-            for o in out.iter_mut() {
-                *o = self.osc.constant_frame(&self.after);
+        let mut k = 0;
+        while k < out.len() {
+            // Fast path: a run inside the final constant region, up to the next anchor.
+            if (!self.osc.transition || self.ramp.is_settled(self.i))
+                && self.region == Region::After
+            {
+                let since = self.i - self.anchor.start;
+                let to_anchor = ANCHOR - since % ANCHOR;
+                let run = ((out.len() - k) as u64).min(if since == 0 { ANCHOR } else { to_anchor })
+                    as usize;
+                self.reanchor(self.i);
+                for o in out[k..k + run].iter_mut() {
+                    *o = self.osc.constant_frame(&self.after);
+                }
+                self.i += run as u64;
+                k += run;
+            } else {
+                out[k] = self.next_frame();
+                k += 1;
             }
-            self.i += out.len() as u64;
-            return;
-        }
-        for o in out.iter_mut() {
-            *o = self.next_frame();
         }
     }
 
     /// Positions the voice at sample `i` of the step without rendering what precedes it.
     ///
-    /// Exact (bit-identical to rendering) for carriers without vibrato outside transition
-    /// ramps; with vibrato the carrier phase is the closed-form integral of the vibrato
-    /// (error ~1e-9 turn); inside or after a ramp the increments of the ramp are summed.
+    /// Bit-identical to rendering outside transition ramps (with or without vibrato:
+    /// closed form at the last anchor, then at most [`ANCHOR`] cheap integer steps). A
+    /// ramp without vibrato is integrated in closed form (~1e-12 relative); a ramp with
+    /// vibrato is stepped (integrated state only, no output formed).
     pub fn seek(&mut self, i: u64) {
         self.reset();
-        let dt = self.clock.dt;
         let i = i.min(self.clock.n);
         if !self.osc.transition {
-            for c in 0..2 {
-                let e = self.after.ear[c];
-                self.osc.vib[c] = e.fm_off.wrapping_add(e.fm_inc.wrapping_mul(i));
-                self.osc.carrier[c] =
-                    self.start_phase[c].wrapping_add(self.carrier_advance(&e, 0, i, false));
-            }
+            self.enter(Region::After, 0);
+            self.jump_in_region(i);
+            self.i = i;
+            return;
+        }
+        let m0 = self.ramp.first_moving().min(self.clock.n);
+        let m1 = self.ramp.first_done();
+        if i <= m0 {
+            self.enter(Region::Before, 0);
+            self.jump_in_region(i);
+            self.i = i;
+            return;
+        }
+        self.enter(Region::Before, 0);
+        self.jump_in_region(m0);
+        self.i = m0;
+        let r_end = i.min(m1);
+        self.skip_ramp(m0, r_end);
+        self.i = r_end;
+        if i > m1 {
+            self.enter(Region::After, m1);
+            self.jump_in_region(i);
+            self.i = i;
+        }
+    }
+
+    /// Moves the integrated state from the current region's anchor to sample `t` of the
+    /// same constant region, exactly as rendering would have.
+    fn jump_in_region(&mut self, t: u64) {
+        let s = if self.region == Region::After {
+            self.after
         } else {
-            // Before the ramp: constant; ramp: summed; after: constant.
-            let m0 = self.ramp.first_moving().min(i);
-            let m1 = self.ramp.first_done().min(i);
-            let b = self.before;
-            let a = self.after;
-            for c in 0..2 {
-                // Vibrato ψ is POST: after k samples it holds k increments.
-                self.osc.carrier[c] =
-                    self.start_phase[c].wrapping_add(self.carrier_advance(&b.ear[c], 0, m0, true));
-                self.osc.vib[c] = b.ear[c].fm_inc.wrapping_mul(m0);
-            }
-            // Ramp part by stepping the integrated state (no output is formed).
-            let mut s = b;
-            for k in m0..m1 {
-                s.update(&self.p, self.ramp.alpha(k), dt, &self.vary);
-                for c in 0..2 {
-                    let e = &s.ear[c];
-                    self.osc.vib[c] = self.osc.vib[c].wrapping_add(e.fm_inc);
-                    let inc = if e.fm_half != 0.0 {
-                        let ph = self.osc.vib[c].wrapping_add(e.fm_off);
-                        let vib = e.fm_half * self.osc.shape.eval(unit(ph), &e.fm_skew);
-                        if e.f0_f32 + vib > 0.0 {
+            self.before
+        };
+        let a = self.anchor;
+        let k = t - a.start;
+        let dt = self.clock.dt;
+        for c in 0..2 {
+            let e = s.ear[c];
+            let vc = self.vib_carrier(&s, c);
+            self.osc.carrier[c] = if e.fm_half == 0.0 {
+                let inc = if e.f0 > 0.0 { e.inc0 } else { 0 };
+                a.carrier0[c].wrapping_add(inc.wrapping_mul(k))
+            } else {
+                let base = k / ANCHOR * ANCHOR;
+                let mut car = a.carrier0[c].wrapping_add(if base > 0 {
+                    vc.advance(unit_f64(a.vphase0[c]), base, dt)
+                } else {
+                    0
+                });
+                let mut vph = a.vphase0[c].wrapping_add(e.fm_inc.wrapping_mul(base));
+                for _ in base..k {
+                    let vib = e.fm_half * self.osc.shape.eval(unit(vph), &e.fm_skew);
+                    vph = vph.wrapping_add(e.fm_inc);
+                    if e.f0_f32 + vib > 0.0 {
+                        car = car.wrapping_add(
                             e.inc0
-                                .wrapping_add(Phase::inc_from_f32(vib * self.osc.dt_f32))
-                        } else {
-                            0
-                        }
-                    } else if e.f0 > 0.0 {
+                                .wrapping_add(Phase::inc_from_f32(vib * self.osc.dt_f32)),
+                        );
+                    }
+                }
+                car
+            };
+            let next = a.vphase0[c].wrapping_add(e.fm_inc.wrapping_mul(k));
+            self.osc.vib[c] = if self.osc.transition {
+                next.wrapping_sub(e.fm_inc).wrapping_sub(e.fm_off)
+            } else {
+                next
+            };
+        }
+        self.osc.seed_closed(&s, dt, t);
+    }
+
+    /// Advances the integrated state over ramp samples `[m0, end)`, exactly as rendering
+    /// does: closed form at the last ramp anchor when the ramp has one, then per-sample
+    /// steps of the integrated state (no output is formed).
+    fn skip_ramp(&mut self, m0: u64, end: u64) {
+        if end <= m0 {
+            return;
+        }
+        let dt = self.clock.dt;
+        self.enter(Region::Ramp, m0);
+        let mut from = m0;
+        if self.ramp_closed {
+            let base = (end - m0) / ANCHOR * ANCHOR;
+            if base > 0 {
+                for c in 0..2 {
+                    let adv = self.ramp_advance(c, m0 + base);
+                    self.osc.carrier[c] = self.anchor.carrier0[c].wrapping_add(adv);
+                    self.osc.vib[c] =
+                        self.osc.vib[c].wrapping_add(self.before.ear[c].fm_inc.wrapping_mul(base));
+                }
+            }
+            from = m0 + base;
+        }
+        // Step the integrated state exactly as rendering does (no output is formed).
+        let mut s = self.before;
+        for k in from..end {
+            s.update(&self.p, self.ramp.alpha(k), dt, &self.vary);
+            for c in 0..2 {
+                let e = &s.ear[c];
+                self.osc.vib[c] = self.osc.vib[c].wrapping_add(e.fm_inc);
+                let inc = if e.fm_half != 0.0 {
+                    let ph = self.osc.vib[c].wrapping_add(e.fm_off);
+                    let vib = e.fm_half * self.osc.shape.eval(unit(ph), &e.fm_skew);
+                    if e.f0_f32 + vib > 0.0 {
                         e.inc0
+                            .wrapping_add(Phase::inc_from_f32(vib * self.osc.dt_f32))
                     } else {
                         0
-                    };
-                    self.osc.carrier[c] = self.osc.carrier[c].wrapping_add(inc);
-                }
-            }
-            if i > m1 {
-                for c in 0..2 {
-                    let e = a.ear[c];
-                    // Vibrato continues integrating from its value at m1.
-                    let theta0 = unit_f64(self.osc.vib[c].wrapping_add(e.fm_off)) + e.fm_rate * dt;
-                    let adv = self.carrier_advance_from(&e, theta0, i - m1);
-                    self.osc.carrier[c] = self.osc.carrier[c].wrapping_add(adv);
-                    self.osc.vib[c] = self.osc.vib[c].wrapping_add(e.fm_inc.wrapping_mul(i - m1));
-                }
+                    }
+                } else if e.f0 > 0.0 {
+                    e.inc0
+                } else {
+                    0
+                };
+                self.osc.carrier[c] = self.osc.carrier[c].wrapping_add(inc);
             }
         }
-        self.i = i;
-        self.region = Region::Unseeded;
     }
-
-    /// Carrier advance over samples `[from, to)` with constant parameters `e`
-    /// (static voice: vibrato phase PRE from `fm_off`; transition: POST).
-    fn carrier_advance(&self, e: &Ear, from: u64, to: u64, post: bool) -> u64 {
-        let n = to.saturating_sub(from);
-        if n == 0 {
-            return 0;
-        }
-        let dt = self.clock.dt;
-        if e.fm_half == 0.0 {
-            return if e.f0 > 0.0 {
-                e.inc0.wrapping_mul(n)
-            } else {
-                0
-            };
-        }
-        // vibrato phase at sample k (cycles): θ0 + k·δ
-        let delta = e.fm_rate * dt;
-        let theta0 = unit_f64(e.fm_off) + if post { delta } else { 0.0 } + from as f64 * delta;
-        self.carrier_advance_from(e, theta0, n)
-    }
-
-    fn carrier_advance_from(&self, e: &Ear, theta0: f64, n: u64) -> u64 {
-        let dt = self.clock.dt;
-        if e.fm_half == 0.0 {
-            return if e.f0 > 0.0 {
-                e.inc0.wrapping_mul(n)
-            } else {
-                0
-            };
-        }
-        let half = e.fm_half as f64;
-        if e.f0 - half <= 0.0 {
-            // The carrier can clamp at 0 Hz: no closed form, step it.
-            let mut acc = 0u64;
-            let mut th = Phase::from_turns(theta0).0;
-            let inc = e.fm_inc;
-            for _ in 0..n {
-                let vib = e.fm_half * self.osc.shape.eval(unit(th), &e.fm_skew);
-                th = th.wrapping_add(inc);
-                if e.f0_f32 + vib > 0.0 {
-                    acc = acc.wrapping_add(
-                        e.inc0
-                            .wrapping_add(Phase::inc_from_f32(vib * self.osc.dt_f32)),
-                    );
-                }
-            }
-            return acc;
-        }
-        let delta = e.fm_rate * dt;
-        let sum = shape_sum(self.osc.shape, e.fm_skew_f64, theta0, delta, n);
-        e.inc0
-            .wrapping_mul(n)
-            .wrapping_add(turns_to_q64(half * dt * sum))
-    }
-}
-
-fn unit_f64(p: u64) -> f64 {
-    p as f64 / math::TWO_POW_64
 }

@@ -2,8 +2,8 @@
 //! integral used to position a carrier anywhere without rendering what precedes it.
 
 use entrain_dsp::math;
-use entrain_dsp::osc::LfoShape;
-use entrain_dsp::phase::turns_to_q64;
+use entrain_dsp::osc::{LfoShape, Skew};
+use entrain_dsp::phase::{turns_to_q64, Phase};
 
 /// Time base of one step (VOICES.md §0.1 "Sample grid").
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -118,6 +118,72 @@ fn waveform(shape: LfoShape, skew: f64, p: f64) -> f64 {
             }
         }
     }
+}
+
+/// A carrier with constant parameters and an optional vibrato, as the voices accumulate
+/// it: per sample `inc0 + q(vib·dt)` (0 when the instantaneous frequency is ≤ 0), with the
+/// vibrato LFO at cycle position `θ0 + k·δ` for the k-th sample.
+#[derive(Clone, Copy, Debug)]
+pub struct VibCarrier {
+    /// Q0.64 increment of the base frequency.
+    pub inc0: u64,
+    /// Base frequency, Hz.
+    pub f0: f64,
+    /// Half the vibrato range, Hz (0 = no vibrato).
+    pub half: f32,
+    /// Vibrato waveform.
+    pub shape: LfoShape,
+    /// Vibrato skew.
+    pub skew: Skew,
+    /// Vibrato skew as given (f64, for the integral).
+    pub skew_f64: f64,
+    /// Q0.64 vibrato LFO increment.
+    pub fm_inc: u64,
+    /// Vibrato LFO rate, Hz.
+    pub fm_rate: f64,
+}
+
+impl VibCarrier {
+    /// The carrier's advance over `n` samples from LFO position `theta0` (cycles), with
+    /// sample period `dt`. Closed form (the vibrato integral by [`shape_sum`]) when the
+    /// carrier cannot reach 0 Hz; stepped otherwise.
+    pub fn advance(&self, theta0: f64, n: u64, dt: f64) -> u64 {
+        if n == 0 {
+            return 0;
+        }
+        if self.half == 0.0 {
+            return if self.f0 > 0.0 {
+                self.inc0.wrapping_mul(n)
+            } else {
+                0
+            };
+        }
+        let half = self.half as f64;
+        let dt_f32 = dt as f32;
+        if self.f0 - half <= 0.0 {
+            let mut acc = 0u64;
+            let mut th = Phase::from_turns(theta0).0;
+            let f0_f32 = self.f0 as f32;
+            for _ in 0..n {
+                let vib = self.half * self.shape.eval(unit(th), &self.skew);
+                th = th.wrapping_add(self.fm_inc);
+                if f0_f32 + vib > 0.0 {
+                    acc =
+                        acc.wrapping_add(self.inc0.wrapping_add(Phase::inc_from_f32(vib * dt_f32)));
+                }
+            }
+            return acc;
+        }
+        let sum = shape_sum(self.shape, self.skew_f64, theta0, self.fm_rate * dt, n);
+        self.inc0
+            .wrapping_mul(n)
+            .wrapping_add(turns_to_q64(half * dt * sum))
+    }
+}
+
+/// A Q0.64 phase as cycles in `[0, 1)` (f64).
+pub fn unit_f64(p: u64) -> f64 {
+    p as f64 / math::TWO_POW_64
 }
 
 #[cfg(test)]
