@@ -232,7 +232,7 @@ impl ClickGuard {
     }
 
     /// A guard that does nothing.
-    pub fn off() -> Self {
+    pub const fn off() -> Self {
         Self { l: 0, n: 0 }
     }
 

@@ -76,11 +76,11 @@ pub struct ArrayMemory<const V: usize, const F: usize> {
 }
 
 impl<const V: usize, const F: usize> ArrayMemory<V, F> {
-    /// Empty pools.
-    pub fn new() -> Self {
+    /// Empty pools. `const`: a firmware puts the pools in a `static` (no stack copy).
+    pub const fn new() -> Self {
         Self {
-            voices: core::array::from_fn(|_| VoiceSlot::default()),
-            filters: core::array::from_fn(|_| FilterSlot::idle()),
+            voices: [const { VoiceSlot::idle() }; V],
+            filters: [const { FilterSlot::idle() }; F],
         }
     }
 }

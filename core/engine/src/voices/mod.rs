@@ -316,6 +316,13 @@ pub struct VoiceSlot {
 
 impl Default for VoiceSlot {
     fn default() -> Self {
+        Self::idle()
+    }
+}
+
+impl VoiceSlot {
+    /// An empty slot (silent), `const` so that pools can live in statics.
+    pub const fn idle() -> Self {
         Self {
             voice: Voice::Silent,
             n: 0,
@@ -325,9 +332,7 @@ impl Default for VoiceSlot {
             filter: [None; MAX_FILTERS_PER_VOICE],
         }
     }
-}
 
-impl VoiceSlot {
     /// Builds the slot for `spec` in a step with `clock`; `filter` is the zero-phase slot
     /// to use when the voice needs one (initialised here).
     pub fn new(
@@ -372,7 +377,8 @@ impl VoiceSlot {
             .enumerate()
         {
             if let Some(slot) = filters.get_mut(idx) {
-                *slot = ZeroPhase::new(*sos, n, PADLEN_ORDER4);
+                // In place: a filter slot is 64 KiB, too big to build on a small stack.
+                slot.reinit(*sos, n, PADLEN_ORDER4);
                 filter_used[k] = Some(idx);
             }
         }
