@@ -12,7 +12,9 @@
 #
 # Environment: WASM_HASH_ARGS is passed to tests/node/wasm_hash.mjs (word-split), e.g.
 # WASM_HASH_ARGS="--seconds 30 --blocks 64,480"; ENTRAIN_TRACKS overrides the track folder
-# (default: ../shared/tracks next to the repository).
+# (default: ../shared/tracks next to the repository); ENTRAIN_PYTHON picks the Python of
+# the python stage (default: the first of python3.11, python3 on PATH); PYTEST_ARGS is
+# passed to pytest (word-split), e.g. PYTEST_ARGS="-k render -x".
 set -euo pipefail
 shopt -s inherit_errexit
 
@@ -22,19 +24,20 @@ cd "$ROOT"
 # ---- what the tests need ------------------------------------------------------------------
 
 # Debian packages. Add a line here when a stage needs a new one (planned: mesa-vulkan-drivers
-# for the wgpu stage, chromium for the AudioWorklet test, python3-venv for the PyO3 module).
+# for the wgpu stage, chromium for the AudioWorklet test).
 APT_PACKAGES=(
     sox            # smoke: inspects the rendered WAV (length, channels, rate, peak)
     binaryen       # wasm-opt, for wasm size checks of the adapters
     qemu-system-arm # firmware tests of the core on an emulated Cortex-M
     libasound2-dev # ALSA headers: cpal (entrain-cpal) links libasound
     pkg-config     # how alsa-sys finds libasound
+    python3-venv   # python: `python3 -m venv` for Debian's python3 (when it is the one picked)
 )
 RUST_TARGETS=(thumbv7em-none-eabihf wasm32-unknown-unknown)
 RUST_COMPONENTS=(rustfmt clippy)
 
 # Stages, in the order they run. Each is a function stage_<name> below.
-STAGES=(fmt clippy test nostd wasm smoke)
+STAGES=(fmt clippy test nostd wasm smoke python)
 declare -A STAGE_DOC=(
     [fmt]="cargo fmt --all -- --check"
     [clippy]="cargo clippy --workspace --all-targets -D warnings (+ the wasm probe on wasm32)"
@@ -42,8 +45,18 @@ declare -A STAGE_DOC=(
     [nostd]="core crates build for thumbv7em-none-eabihf and wasm32-unknown-unknown"
     [wasm]="wasm32 probe in node: hashes equal the host's (tests/node/wasm_hash.mjs)"
     [smoke]="CLI renders the bundled demo: 89.0 s, stereo, 44.1 kHz, peak <= -11.9 dBFS"
+    [python]="maturin wheel of adapters/python installed in a fresh venv; pytest adapters/python/tests"
 )
 CORE_CRATES=(-p entrain-dsp -p entrain-engine -p entrain-format)
+
+# The python stage: interpreter candidates (first found wins, unless ENTRAIN_PYTHON is set)
+# and pinned PyPI versions. maturin lives in a build venv that is kept between runs
+# (target/python/build-venv, re-created when the pin changes); the wheel is installed
+# with numpy and pytest into a venv created afresh on every run (target/python/test-venv).
+PYTHON_CANDIDATES=(python3.11 python3)
+MATURIN_VERSION=1.16.0
+NUMPY_VERSION=2.4.6
+PYTEST_VERSION=9.2.0
 
 # ---- output helpers ----------------------------------------------------------------------
 
@@ -217,6 +230,51 @@ stage_smoke() {
     awk -v p="$peak" 'BEGIN { exit !(p != "" && p <= -11.9 && p >= -12.5) }' ||
         { echo "expected a peak of -12.04 dBFS (between -12.5 and -11.9), got '$peak'" >&2; ok=0; }
     ((ok))
+}
+
+# The interpreter of the python stage, resolved to its real path (a pyenv shim becomes the
+# interpreter it runs), so every venv and the wheel use the same one.
+pick_python() {
+    local c exe
+    for c in ${ENTRAIN_PYTHON:-} "${PYTHON_CANDIDATES[@]}"; do
+        command -v "$c" >/dev/null || continue
+        exe=$("$c" -c 'import sys; print(sys.executable)') || continue
+        echo "$exe"
+        return
+    done
+    echo "no Python found (tried: ${ENTRAIN_PYTHON:-} ${PYTHON_CANDIDATES[*]})" >&2
+    return 1
+}
+
+stage_python() {
+    local py tools="$ROOT/target/python/build-venv" venv="$ROOT/target/python/test-venv"
+    local wheels="$ROOT/target/python/wheels"
+    py=$(pick_python)
+    "$py" -c 'import sys; assert sys.version_info >= (3, 9), sys.version' ||
+        { echo "the python stage needs Python >= 3.9" >&2; return 1; }
+    echo "python: $py ($("$py" -c 'import platform; print(platform.python_version())'))"
+    # Build venv with maturin (kept; re-created if missing, broken or at another version).
+    if [[ "$("$tools/bin/maturin" --version 2>/dev/null)" != "maturin $MATURIN_VERSION" ]] ||
+        [[ "$("$tools/bin/python" -c 'import sys; print(sys._base_executable)' 2>/dev/null)" != "$py" ]]; then
+        rm -rf "$tools"
+        "$py" -m venv "$tools"
+        "$tools/bin/python" -m pip install -q --disable-pip-version-check "maturin==$MATURIN_VERSION"
+    fi
+    "$tools/bin/maturin" --version
+    rm -rf "$wheels"
+    "$tools/bin/maturin" build --release --manifest-path adapters/python/Cargo.toml \
+        --interpreter "$py" --out "$wheels"
+    # The tests compare with the CLI's renders.
+    cargo build --release -p entrain-cli --bin realtime_backend
+    # A fresh venv every run: the wheel must install and work on its own.
+    rm -rf "$venv"
+    "$py" -m venv "$venv"
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check "$wheels"/*.whl \
+        "numpy==$NUMPY_VERSION" "pytest==$PYTEST_VERSION"
+    # From the tests folder, so `import realtime_backend` can only find the installed wheel.
+    # shellcheck disable=SC2086 # word splitting is the point
+    (cd adapters/python/tests && ENTRAIN_CLI="$ROOT/target/release/realtime_backend" \
+        "$venv/bin/python" -m pytest -p no:cacheprovider -ra ${PYTEST_ARGS:-})
 }
 
 # ---- run ---------------------------------------------------------------------------------

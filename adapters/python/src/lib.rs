@@ -1,0 +1,858 @@
+//! `entrain-py`: the Python module `realtime_backend` (PyO3, abi3, Python ≥ 3.9).
+//!
+//! It keeps the original application's API (FEATURES.md rows 101–111: `start_stream`,
+//! `stop_stream`, `pause_stream`, `resume_stream`, `start_from`, `update_track`,
+//! `set_master_gain`, `enable_gpu`, `push_clip_samples`, `render_sample_wav`,
+//! `render_full_wav`) and adds what a numpy user expects: `render` (a float32 array),
+//! `validate`, `track_info`, `stream_status` and a `Player` context manager.
+//!
+//! Rules kept throughout: bad tracks raise `ValueError` with the located message, files and
+//! the audio device raise `OSError`; a Rust panic becomes a `RuntimeError` (it never
+//! unwinds into the interpreter); the GIL is released while tracks load, audio renders and
+//! the device opens or closes; stream state lives behind mutexes that are only locked with
+//! the GIL released. The Python-facing documentation is in the docstrings below and in
+//! `realtime_backend.pyi`.
+
+mod input;
+mod session;
+
+use entrain_engine::engine::{Config, Mode};
+use entrain_host::{build_engine, render_to_file, OutputFormat, RenderError, RenderOptions};
+use input::{load, no_panic, track_source, Failure, TrackSource};
+use pyo3::exceptions::{PyRuntimeWarning, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyByteArray, PyDict, PyList, PyTuple};
+use session::{lock, Session, Snapshot, GLOBAL};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Length of the sample render (`render_sample_wav`), seconds.
+const SAMPLE_SECONDS: f64 = 60.0;
+
+fn check_seconds(name: &str, v: f64) -> PyResult<f64> {
+    if v.is_finite() && v >= 0.0 {
+        Ok(v)
+    } else {
+        Err(PyValueError::new_err(format!(
+            "{name} must be a finite number of seconds >= 0, got {v}"
+        )))
+    }
+}
+
+fn check_gain(g: f64) -> PyResult<f32> {
+    if g.is_nan() {
+        return Err(PyValueError::new_err("gain must be a number, got nan"));
+    }
+    Ok(g.clamp(0.0, 1.0) as f32)
+}
+
+fn parse_mode(mode: &str) -> PyResult<Mode> {
+    match mode.to_ascii_lowercase().as_str() {
+        "compatible" => Ok(Mode::Compatible),
+        "streaming" => Ok(Mode::Streaming),
+        _ => Err(PyValueError::new_err(format!(
+            "mode must be \"compatible\" or \"streaming\", got {mode:?}"
+        ))),
+    }
+}
+
+fn warn(py: Python<'_>, msg: &std::ffi::CStr) -> PyResult<()> {
+    PyErr::warn(py, py.get_type::<PyRuntimeWarning>().as_any(), msg, 1)
+}
+
+fn prefix_of(src: &TrackSource) -> String {
+    match src {
+        TrackSource::File(p) => format!("{}: ", p.display()),
+        TrackSource::Json(_) => String::new(),
+    }
+}
+
+// ---- offline rendering -------------------------------------------------------------------
+
+/// An engine positioned for a render, and how much to render.
+struct Job {
+    engine: entrain_host::HostEngine,
+    frames: u64,
+}
+
+fn prepare(
+    src: &TrackSource,
+    start: f64,
+    duration: Option<f64>,
+    sample_rate: Option<u32>,
+    mode: Mode,
+    level: f32,
+) -> Result<Job, Failure> {
+    let t = load(src)?;
+    let track = match sample_rate {
+        None => t.track.clone(),
+        Some(r) => {
+            let mut tr = (*t.track).clone();
+            tr.sample_rate = r;
+            Arc::new(tr)
+        }
+    };
+    let cfg = Config {
+        mode,
+        target_level: level,
+        ..Config::default()
+    };
+    let mut engine = build_engine(track, cfg, &mut |_| {})
+        .map_err(|e| Failure::Value(format!("{}cannot render: {e:?}", prefix_of(src))))?;
+    // Exactly the CLI's arithmetic (`realtime_backend render --start --duration`).
+    let sr = engine.sample_rate() as f64;
+    let start_frame = (start * sr) as u64;
+    engine.seek(start_frame);
+    let available = engine.total_frames().saturating_sub(start_frame);
+    let frames = duration
+        .map(|d| (d * sr) as u64)
+        .unwrap_or(available)
+        .min(available);
+    Ok(Job { engine, frames })
+}
+
+/// Renders into little-endian interleaved f32 bytes.
+fn render_into(engine: &mut entrain_host::HostEngine, bytes: &mut [u8]) {
+    const BLOCK: usize = 4096;
+    let mut scratch = vec![[0.0f32; 2]; BLOCK];
+    for chunk in bytes.chunks_mut(BLOCK * 8) {
+        let n = chunk.len() / 8;
+        engine.render(&mut scratch[..n]);
+        for (f, b) in scratch[..n].iter().zip(chunk.chunks_exact_mut(8)) {
+            b[..4].copy_from_slice(&f[0].to_le_bytes());
+            b[4..].copy_from_slice(&f[1].to_le_bytes());
+        }
+    }
+}
+
+/// Render the track to a numpy array of shape ``(frames, 2)``, dtype ``float32``.
+///
+/// ``track_json`` is the track's JSON text, a ``dict``, or the path of a ``.json`` file
+/// (``str`` or ``os.PathLike``; relative noise presets then resolve against the file's
+/// folder, otherwise against the working directory).
+///
+/// ``start`` and ``duration`` are seconds (``duration=None``: to the end of the track);
+/// ``sample_rate`` renders at another rate than the track's (8000..192000 Hz);
+/// ``mode`` is ``"compatible"`` (the original's offline chain: per-step and whole-track
+/// peak normalisation to ``level``) or ``"streaming"`` (fixed headroom and a limiter, what
+/// live playback plays). The samples are bit-identical to
+/// ``realtime_backend render --format f32`` with the same options.
+///
+/// Raises ``ValueError`` for an invalid track or argument, ``OSError`` when a file cannot
+/// be read, ``ImportError`` without numpy. The GIL is released while rendering.
+#[pyfunction]
+#[pyo3(signature = (track_json, start=0.0, duration=None, sample_rate=None, mode="compatible", level=0.25))]
+fn render<'py>(
+    py: Python<'py>,
+    track_json: &Bound<'py, PyAny>,
+    start: f64,
+    duration: Option<f64>,
+    sample_rate: Option<u32>,
+    mode: &str,
+    level: f64,
+) -> PyResult<Bound<'py, PyAny>> {
+    no_panic(|| {
+        let src = track_source(track_json)?;
+        let start = check_seconds("start", start)?;
+        let duration = duration.map(|d| check_seconds("duration", d)).transpose()?;
+        if let Some(r) = sample_rate {
+            if !(8000..=192_000).contains(&r) {
+                return Err(PyValueError::new_err(format!(
+                    "sample_rate must be within 8000..192000 Hz, got {r}"
+                )));
+            }
+        }
+        if !(level.is_finite() && level > 0.0 && level <= 1.0) {
+            return Err(PyValueError::new_err(format!(
+                "level must be in (0, 1], got {level}"
+            )));
+        }
+        let mode = parse_mode(mode)?;
+        let numpy = py.import("numpy")?;
+        let mut job =
+            py.detach(|| prepare(&src, start, duration, sample_rate, mode, level as f32))?;
+        let frames = usize::try_from(job.frames)
+            .ok()
+            .and_then(|f| f.checked_mul(8))
+            .ok_or_else(|| PyValueError::new_err("the render is too long for memory"))?;
+        if frames == 0 {
+            return numpy.call_method1("zeros", ((0usize, 2usize), "float32"));
+        }
+        let buf = PyByteArray::new_with(py, frames, |bytes| {
+            // The bytearray is not shared yet: nothing else can reach it while the GIL is
+            // released.
+            py.detach(|| render_into(&mut job.engine, bytes));
+            Ok(())
+        })?;
+        let flat = numpy.call_method1("frombuffer", (buf, "<f4"))?;
+        flat.call_method1("reshape", ((frames / 8, 2usize),))
+    })
+}
+
+fn write_wav(
+    src: &TrackSource,
+    out: &Path,
+    limit_s: Option<f64>,
+) -> Result<(entrain_host::output::RenderStats, u32, f64), Failure> {
+    let started = Instant::now();
+    let t = load(src)?;
+    let mut engine = build_engine(t.track.clone(), Config::default(), &mut |_| {})
+        .map_err(|e| Failure::Value(format!("{}cannot render: {e:?}", prefix_of(src))))?;
+    let sr = engine.sample_rate();
+    let opts = RenderOptions {
+        format: OutputFormat::Wav16,
+        start_frame: 0,
+        frames: limit_s.map(|d| (d * sr as f64) as u64),
+    };
+    let stats =
+        render_to_file(&mut engine, out, &opts, None, &mut |_, _| {}).map_err(|e| match e {
+            RenderError::Io { path, source } => Failure::io("cannot write", &path, &source),
+            RenderError::Encode { path, message } => Failure::Os {
+                errno: None,
+                message: format!("cannot write: {message}"),
+                path: Some(path),
+            },
+            RenderError::Cancelled => Failure::Runtime("render cancelled".into()),
+        })?;
+    Ok((stats, sr, started.elapsed().as_secs_f64()))
+}
+
+fn wav_result<'py>(
+    py: Python<'py>,
+    out: &Path,
+    (stats, sr, elapsed): (entrain_host::output::RenderStats, u32, f64),
+) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("path", out.to_string_lossy())?;
+    d.set_item("frames", stats.frames)?;
+    d.set_item("seconds", stats.frames as f64 / sr as f64)?;
+    d.set_item("sample_rate", sr)?;
+    d.set_item("peak", stats.peak)?;
+    d.set_item("clipped", stats.clipped)?;
+    d.set_item("elapsed", elapsed)?;
+    Ok(d)
+}
+
+/// Render the first min(60 s, track length) to a 16-bit stereo WAV file at the track's rate.
+///
+/// Compatible mode (the original's normalisation over the whole track, so the sample is
+/// the first minute of ``render_full_wav``'s output). The file is written atomically
+/// (a temporary file renamed into place; missing folders are created) and always as
+/// 16-bit WAV, whatever the extension. Returns a dict: ``path``, ``frames``, ``seconds``,
+/// ``sample_rate``, ``peak``, ``clipped`` (samples clipped by the 16-bit conversion) and
+/// ``elapsed`` (render time, s; the original printed it instead).
+///
+/// Raises ``ValueError`` for an invalid track, ``OSError`` when a file cannot be read or
+/// written. The GIL is released while rendering.
+#[pyfunction]
+fn render_sample_wav<'py>(
+    py: Python<'py>,
+    track_json: &Bound<'py, PyAny>,
+    out_path: PathBuf,
+) -> PyResult<Bound<'py, PyDict>> {
+    no_panic(|| {
+        let src = track_source(track_json)?;
+        let r = py.detach(|| write_wav(&src, &out_path, Some(SAMPLE_SECONDS)))?;
+        wav_result(py, &out_path, r)
+    })
+}
+
+/// Render the whole track to a 16-bit stereo WAV file at the track's rate.
+///
+/// Byte-identical to ``realtime_backend render TRACK -o OUT.wav`` (compatible mode, level
+/// 0.25). The length is the track's real length (the original's Rust port appended
+/// (n-1)·crossfade of trailing silence). Written atomically; missing folders are created.
+/// Returns the same dict as ``render_sample_wav``.
+///
+/// Raises ``ValueError`` for an invalid track, ``OSError`` when a file cannot be read or
+/// written. The GIL is released while rendering.
+#[pyfunction]
+fn render_full_wav<'py>(
+    py: Python<'py>,
+    track_json: &Bound<'py, PyAny>,
+    out_path: PathBuf,
+) -> PyResult<Bound<'py, PyDict>> {
+    no_panic(|| {
+        let src = track_source(track_json)?;
+        let r = py.detach(|| write_wav(&src, &out_path, None))?;
+        wav_result(py, &out_path, r)
+    })
+}
+
+// ---- inspection --------------------------------------------------------------------------
+
+/// List every problem of a track: one located string each; an empty list means the track
+/// loads and renders.
+///
+/// Problems are parse and validation errors (with their location, e.g.
+/// ``progression[2].voices[0].params.beatFreq: ...``; prefixed with the file name when a
+/// path was given), a missing or invalid background-noise preset, and tracks that exceed
+/// the engine's capacities. With ``warnings=True`` the track's warnings follow, each
+/// prefixed ``warning: `` (then a non-empty list can still be a valid track).
+///
+/// Raises ``OSError`` only when the track file itself cannot be read.
+#[pyfunction]
+#[pyo3(signature = (track_json, warnings=false))]
+fn validate<'py>(
+    py: Python<'py>,
+    track_json: &Bound<'py, PyAny>,
+    warnings: bool,
+) -> PyResult<Vec<String>> {
+    no_panic(|| {
+        let src = track_source(track_json)?;
+        Ok(py.detach(|| input::problems(&src, warnings))?)
+    })
+}
+
+fn curve_name(c: entrain_dsp::crossfade::CrossfadeCurve) -> &'static str {
+    match c {
+        entrain_dsp::crossfade::CrossfadeCurve::Linear => "linear",
+        entrain_dsp::crossfade::CrossfadeCurve::EqualPower => "equal_power",
+    }
+}
+
+/// Describe a track: a dict with ``sample_rate`` (Hz), ``total_seconds``, ``total_frames``,
+/// ``crossfade_duration`` (s, ``None`` when the track gives none: 1 s is used),
+/// ``crossfade_curve``, ``output_filename``, ``background_noise`` (bool), ``clips``
+/// (number of overlay clips; not rendered by this version), ``warnings`` (list of str) and
+/// ``steps``: one dict per step in file order with ``index``, ``start`` and ``end``
+/// (seconds on the output timeline; ``None`` for a step that is never placed, e.g.
+/// duration 0), ``duration`` (s, as written), ``description`` and ``voices`` (the
+/// resolved synth function of each voice, e.g. ``"binaural_beat_transition"``;
+/// ``"unknown"`` for a function the engine does not know: it is silent).
+///
+/// Raises ``ValueError`` for an invalid track, ``OSError`` when a file cannot be read.
+#[pyfunction]
+fn track_info<'py>(
+    py: Python<'py>,
+    track_json: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyDict>> {
+    no_panic(|| {
+        let src = track_source(track_json)?;
+        let t = py.detach(|| load(&src))?;
+        let tr = t.track.view();
+        let tl = entrain_engine::timeline::Timeline::new(&tr).map_err(|e| {
+            PyValueError::new_err(format!("{}cannot place the steps: {e:?}", prefix_of(&src)))
+        })?;
+        let sr = tr.sample_rate as f64;
+        let d = PyDict::new(py);
+        d.set_item("sample_rate", tr.sample_rate)?;
+        d.set_item("total_seconds", tl.total as f64 / sr)?;
+        d.set_item("total_frames", tl.total)?;
+        d.set_item("crossfade_duration", tr.crossfade_duration)?;
+        d.set_item("crossfade_curve", curve_name(tr.crossfade_curve))?;
+        d.set_item(
+            "output_filename",
+            t.info.output_filename.as_ref().map(|s| s.as_str()),
+        )?;
+        d.set_item("background_noise", tr.noise.is_some())?;
+        d.set_item("clips", input::clip_count(&t))?;
+        let warnings: Vec<String> = t.warnings.warnings.iter().map(|w| w.to_string()).collect();
+        d.set_item("warnings", warnings)?;
+        let steps = PyList::empty(py);
+        let mut vi = 0usize;
+        for (i, s) in tr.steps.iter().enumerate() {
+            let sd = PyDict::new(py);
+            sd.set_item("index", i)?;
+            let placed = tl.placements.iter().find(|p| p.step as usize == i);
+            sd.set_item("start", placed.map(|p| p.start as f64 / sr))?;
+            sd.set_item("end", placed.map(|p| p.end() as f64 / sr))?;
+            sd.set_item("duration", s.duration)?;
+            sd.set_item(
+                "description",
+                t.info.descriptions.get(i).map(|d| d.as_str()).unwrap_or(""),
+            )?;
+            let mut voices = Vec::new();
+            for _ in tr.step_voices(i) {
+                voices.push(match t.info.voice_functions.get(vi) {
+                    Some(entrain_format::voices::Resolved::Known {
+                        func, transition, ..
+                    }) => format!(
+                        "{}{}",
+                        entrain_format::track::function_name(*func),
+                        if *transition { "_transition" } else { "" }
+                    ),
+                    _ => "unknown".to_owned(),
+                });
+                vi += 1;
+            }
+            sd.set_item("voices", voices)?;
+            steps.append(sd)?;
+        }
+        d.set_item("steps", steps)?;
+        Ok(d)
+    })
+}
+
+// ---- live playback: shared pieces -------------------------------------------------------
+
+fn status_dict<'py>(py: Python<'py>, s: &Snapshot) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    let sr = s.sample_rate as f64;
+    d.set_item("position", s.position as f64 / sr)?;
+    d.set_item("position_frames", s.position)?;
+    d.set_item("delivered_frames", s.delivered)?;
+    d.set_item("duration", s.total_s)?;
+    d.set_item("sample_rate", s.sample_rate)?;
+    d.set_item("channels", s.channels)?;
+    d.set_item("paused", s.paused)?;
+    d.set_item("finished", s.finished)?;
+    d.set_item("step", s.step)?;
+    d.set_item("underruns", s.underruns)?;
+    d.set_item("gpu", s.gpu)?;
+    Ok(d)
+}
+
+/// Reads `samples` (a flat sequence of floats, or a numpy array of any shape, flattened in
+/// C order) and returns the number of stereo frames, checking the samples.
+fn count_clip_frames(samples: &Bound<'_, PyAny>) -> PyResult<u64> {
+    let flat = if samples.hasattr("reshape")? && !samples.is_instance_of::<PyList>() {
+        samples.call_method1("reshape", (-1i64,))?
+    } else {
+        samples.clone()
+    };
+    let mut n = 0u64;
+    for item in flat.try_iter()? {
+        let x: f64 = item?.extract()?;
+        if !x.is_finite() {
+            return Err(PyValueError::new_err(format!(
+                "samples[{n}] is {x}: samples must be finite"
+            )));
+        }
+        n += 1;
+    }
+    if !n.is_multiple_of(2) {
+        return Err(PyValueError::new_err(format!(
+            "samples holds {n} values: interleaved stereo needs an even number (L, R, L, R, ...)"
+        )));
+    }
+    Ok(n / 2)
+}
+
+const CLIP_WARNING: &std::ffi::CStr =
+    c"overlay clips are not rendered by this version: pushed samples are checked and counted, not played";
+const GPU_WARNING: &std::ffi::CStr =
+    c"GPU mixing is not available in this build: the request is recorded, mixing stays on the CPU";
+
+/// Runs `f` on a session slot with the GIL released (`None` when the slot is empty).
+fn with_slot<R: Send>(
+    py: Python<'_>,
+    slot: &Mutex<Option<Session>>,
+    f: impl FnOnce(&mut Session) -> Result<R, Failure> + Send,
+) -> PyResult<Option<R>> {
+    Ok(py.detach(|| lock(slot).as_mut().map(f).transpose())?)
+}
+
+// ---- live playback: the original module-level API ---------------------------------------
+
+/// Start playing a track on the default output device from ``start_time`` seconds.
+///
+/// ``track_json``: JSON text, a ``dict``, or the path of a ``.json`` file (see ``render``).
+/// ``start_time=None`` (the original's default) means 0. The device is opened at the
+/// track's rate when it supports it (else the closest rate; the engine renders at the
+/// device rate) in streaming mode (fixed headroom, level 0.25), GPU off, master gain 1.
+///
+/// There is one module-level stream per process. Calling ``start_stream`` while it plays
+/// stops the old stream first (the original leaked it and both played); if the new one
+/// then fails to start, no stream is left.
+///
+/// Raises ``ValueError`` for an invalid track or start time, ``OSError`` when no output
+/// device can be opened.
+#[pyfunction]
+#[pyo3(signature = (track_json, start_time=0.0))]
+fn start_stream(
+    py: Python<'_>,
+    track_json: &Bound<'_, PyAny>,
+    start_time: Option<f64>,
+) -> PyResult<()> {
+    no_panic(|| {
+        let src = track_source(track_json)?;
+        let start = check_seconds("start_time", start_time.unwrap_or(0.0))?;
+        py.detach(|| -> Result<(), Failure> {
+            let t = load(&src)?;
+            let mut g = lock(&GLOBAL);
+            if let Some(old) = g.take() {
+                old.stop();
+            }
+            *g = Some(Session::start(&t, start)?);
+            Ok(())
+        })?;
+        Ok(())
+    })
+}
+
+/// Stop the module-level stream and close the device. Without a stream this does nothing
+/// (returns ``None``), so it is always safe to call.
+#[pyfunction]
+fn stop_stream(py: Python<'_>) -> PyResult<()> {
+    no_panic(|| {
+        py.detach(|| {
+            if let Some(s) = lock(&GLOBAL).take() {
+                s.stop();
+            }
+        });
+        Ok(())
+    })
+}
+
+/// Pause the module-level stream: the device plays silence and the position is kept.
+/// Without a stream this does nothing. Raises ``RuntimeError`` if the control queue is full.
+#[pyfunction]
+fn pause_stream(py: Python<'_>) -> PyResult<()> {
+    no_panic(|| with_slot(py, &GLOBAL, |s| s.pause()).map(drop))
+}
+
+/// Resume the module-level stream where it was paused. Without a stream this does
+/// nothing. Raises ``RuntimeError`` if the control queue is full.
+#[pyfunction]
+fn resume_stream(py: Python<'_>) -> PyResult<()> {
+    no_panic(|| with_slot(py, &GLOBAL, |s| s.resume()).map(drop))
+}
+
+/// Seek the module-level stream to ``position`` seconds (past the end: the track ends).
+///
+/// Unlike the original, voices are positioned exactly (a seek into a transition continues
+/// the ramp where it is instead of restarting it). Without a stream this does nothing.
+/// Raises ``ValueError`` for a negative or non-finite position.
+#[pyfunction]
+fn start_from(py: Python<'_>, position: f64) -> PyResult<()> {
+    no_panic(|| {
+        let p = check_seconds("position", position)?;
+        with_slot(py, &GLOBAL, |s| s.seek(p)).map(drop)
+    })
+}
+
+/// Replace the module-level stream's track while it plays, keeping the position (old and
+/// new are crossfaded over 0.1 s). The track is loaded and checked even without a stream
+/// (then nothing else happens). Raises ``ValueError`` for an invalid track.
+#[pyfunction]
+fn update_track(py: Python<'_>, track_json: &Bound<'_, PyAny>) -> PyResult<()> {
+    no_panic(|| {
+        let src = track_source(track_json)?;
+        py.detach(|| -> Result<(), Failure> {
+            let t = load(&src)?;
+            if let Some(s) = lock(&GLOBAL).as_mut() {
+                s.update_track(&t)?;
+            }
+            Ok(())
+        })?;
+        Ok(())
+    })
+}
+
+/// Set the module-level stream's master gain, clamped to 0..1, applied live. Without a
+/// stream this does nothing (a new stream starts at 1.0). Raises ``ValueError`` for NaN.
+#[pyfunction]
+fn set_master_gain(py: Python<'_>, gain: f64) -> PyResult<()> {
+    no_panic(|| {
+        let g = check_gain(gain)?;
+        with_slot(py, &GLOBAL, |s| s.set_master_gain(g)).map(drop)
+    })
+}
+
+/// Request GPU mixing on or off for the module-level stream.
+///
+/// This build mixes on the CPU: the request is recorded (``stream_status()["gpu"]``) and
+/// ``enable_gpu(True)`` issues a ``RuntimeWarning`` saying so. Without a stream this does
+/// nothing (a new stream starts with GPU off, as in the original).
+#[pyfunction]
+fn enable_gpu(py: Python<'_>, enable: bool) -> PyResult<()> {
+    no_panic(|| {
+        if enable {
+            warn(py, GPU_WARNING)?;
+        }
+        with_slot(py, &GLOBAL, |s| s.enable_gpu(enable)).map(drop)
+    })
+}
+
+/// Append interleaved stereo samples (L, R, L, R, …) to overlay clip ``index`` of the
+/// playing track (the original's streaming clips).
+///
+/// Overlay clips are not rendered by this version, so the samples are checked and counted
+/// but not played, and a ``RuntimeWarning`` says so. Returns the number of stereo frames
+/// received for that clip so far. ``finished=True`` marks the clip complete; pushing to it
+/// again raises ``ValueError``. ``samples`` is a sequence of floats or a numpy array
+/// (flattened in C order, so a ``(frames, 2)`` array works).
+///
+/// Raises ``ValueError`` for an odd number of values, a non-finite value, or an index that
+/// is not a clip of the playing track (``update_track`` restarts the count for the new
+/// track's clips). Without a stream the samples are checked, nothing else happens and 0 is
+/// returned.
+#[pyfunction]
+#[pyo3(signature = (index, samples, finished=false))]
+fn push_clip_samples(
+    py: Python<'_>,
+    index: i64,
+    samples: &Bound<'_, PyAny>,
+    finished: bool,
+) -> PyResult<u64> {
+    no_panic(|| {
+        let frames = count_clip_frames(samples)?;
+        warn(py, CLIP_WARNING)?;
+        Ok(with_slot(py, &GLOBAL, |s| s.push_clip(index, frames, finished))?.unwrap_or(0))
+    })
+}
+
+/// The module-level stream's status as a dict, or ``None`` without a stream: ``position``
+/// (s) and ``position_frames`` (track position at the device rate), ``delivered_frames``
+/// (frames sent to the device), ``duration`` (track length, s), ``sample_rate`` and
+/// ``channels`` (of the device), ``paused``, ``finished`` (the track has ended), ``step``
+/// (index of the step sounding, or ``None``), ``underruns`` and ``gpu``.
+#[pyfunction]
+fn stream_status<'py>(py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
+    no_panic(|| {
+        let snap = py.detach(|| lock(&GLOBAL).as_ref().map(Session::snapshot));
+        snap.map(|s| status_dict(py, &s)).transpose()
+    })
+}
+
+// ---- the Player class --------------------------------------------------------------------
+
+/// A track playing on the default output device, independent of the module-level stream.
+///
+/// ``Player(track_json, start=0.0)`` opens the device and starts playing at once
+/// (``track_json`` as in ``render``). Use it as a context manager so the device is closed
+/// even on errors::
+///
+///     with realtime_backend.Player("track.json") as p:
+///         p.seek(10)
+///         p.pause(); p.resume()
+///         p.wait(timeout=5)
+///
+/// ``close()`` (alias ``stop()``) is idempotent; any other method on a closed player raises
+/// ``ValueError``, as a closed file does. Several players may play at once. The controls
+/// reach the audio thread through a lock-free queue; ``RuntimeError`` if it is full.
+/// Raises ``ValueError`` for an invalid track, ``OSError`` when no device can be opened.
+#[pyclass(frozen, name = "Player", module = "realtime_backend")]
+struct PyPlayer {
+    slot: Mutex<Option<Session>>,
+}
+
+impl PyPlayer {
+    fn run<R: Send>(
+        &self,
+        py: Python<'_>,
+        f: impl FnOnce(&mut Session) -> Result<R, Failure> + Send,
+    ) -> PyResult<R> {
+        with_slot(py, &self.slot, f)?.ok_or_else(|| PyValueError::new_err("the player is closed"))
+    }
+}
+
+#[pymethods]
+impl PyPlayer {
+    #[new]
+    #[pyo3(signature = (track_json, start=0.0))]
+    fn new(py: Python<'_>, track_json: &Bound<'_, PyAny>, start: f64) -> PyResult<Self> {
+        no_panic(|| {
+            let src = track_source(track_json)?;
+            let start = check_seconds("start", start)?;
+            let s = py.detach(|| -> Result<Session, Failure> {
+                let t = load(&src)?;
+                Session::start(&t, start)
+            })?;
+            Ok(Self {
+                slot: Mutex::new(Some(s)),
+            })
+        })
+    }
+
+    fn __enter__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
+        slf
+    }
+
+    /// Closes the player; exceptions propagate.
+    #[pyo3(signature = (*_exc))]
+    fn __exit__(&self, py: Python<'_>, _exc: &Bound<'_, PyTuple>) -> PyResult<bool> {
+        self.close(py)?;
+        Ok(false)
+    }
+
+    /// Stop playing and close the device. Idempotent.
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        no_panic(|| {
+            py.detach(|| {
+                if let Some(s) = lock(&self.slot).take() {
+                    s.stop();
+                }
+            });
+            Ok(())
+        })
+    }
+
+    /// Alias of ``close()``.
+    fn stop(&self, py: Python<'_>) -> PyResult<()> {
+        self.close(py)
+    }
+
+    /// Pause: the device plays silence, the position is kept.
+    fn pause(&self, py: Python<'_>) -> PyResult<()> {
+        no_panic(|| self.run(py, |s| s.pause()))
+    }
+
+    /// Resume where it was paused.
+    fn resume(&self, py: Python<'_>) -> PyResult<()> {
+        no_panic(|| self.run(py, |s| s.resume()))
+    }
+
+    /// Jump to ``seconds`` (past the end: the track ends). ``ValueError`` if negative.
+    fn seek(&self, py: Python<'_>, seconds: f64) -> PyResult<()> {
+        no_panic(|| {
+            let p = check_seconds("seconds", seconds)?;
+            self.run(py, |s| s.seek(p))
+        })
+    }
+
+    /// Master gain, clamped to 0..1, applied live. ``ValueError`` for NaN.
+    fn set_master_gain(&self, py: Python<'_>, gain: f64) -> PyResult<()> {
+        no_panic(|| {
+            let g = check_gain(gain)?;
+            self.run(py, |s| s.set_master_gain(g))
+        })
+    }
+
+    /// Request GPU mixing (recorded; this build mixes on the CPU and warns).
+    fn enable_gpu(&self, py: Python<'_>, enable: bool) -> PyResult<()> {
+        no_panic(|| {
+            if enable {
+                warn(py, GPU_WARNING)?;
+            }
+            self.run(py, |s| s.enable_gpu(enable))
+        })
+    }
+
+    /// Replace the track, keeping the position (crossfaded over 0.1 s).
+    fn update_track(&self, py: Python<'_>, track_json: &Bound<'_, PyAny>) -> PyResult<()> {
+        no_panic(|| {
+            let src = track_source(track_json)?;
+            let t = py.detach(|| load(&src))?;
+            self.run(py, |s| s.update_track(&t))
+        })
+    }
+
+    /// As the module-level ``push_clip_samples``, for this player's track.
+    #[pyo3(signature = (index, samples, finished=false))]
+    fn push_clip_samples(
+        &self,
+        py: Python<'_>,
+        index: i64,
+        samples: &Bound<'_, PyAny>,
+        finished: bool,
+    ) -> PyResult<u64> {
+        no_panic(|| {
+            let frames = count_clip_frames(samples)?;
+            warn(py, CLIP_WARNING)?;
+            self.run(py, |s| s.push_clip(index, frames, finished))
+        })
+    }
+
+    /// Block until the track has ended (``True``) or ``timeout`` seconds have passed
+    /// (``False``; ``None`` waits for the end). The GIL is released while waiting and
+    /// Ctrl+C interrupts it.
+    #[pyo3(signature = (timeout=None))]
+    fn wait(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<bool> {
+        no_panic(|| {
+            let limit = timeout
+                .map(|t| check_seconds("timeout", t))
+                .transpose()?
+                .map(|t| Instant::now() + Duration::from_secs_f64(t.min(1e9)));
+            loop {
+                if self.run(py, |s| Ok(s.snapshot().finished))? {
+                    return Ok(true);
+                }
+                if limit.is_some_and(|l| Instant::now() >= l) {
+                    return Ok(false);
+                }
+                py.detach(|| std::thread::sleep(Duration::from_millis(10)));
+                py.check_signals()?;
+            }
+        })
+    }
+
+    /// The status dict (as ``stream_status()``).
+    fn status<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        no_panic(|| {
+            let s = self.run(py, |s| Ok(s.snapshot()))?;
+            status_dict(py, &s)
+        })
+    }
+
+    /// Position in the track, seconds.
+    #[getter]
+    fn position(&self, py: Python<'_>) -> PyResult<f64> {
+        let s = self.run(py, |s| Ok(s.snapshot()))?;
+        Ok(s.position as f64 / s.sample_rate as f64)
+    }
+
+    /// Track length, seconds.
+    #[getter]
+    fn duration(&self, py: Python<'_>) -> PyResult<f64> {
+        Ok(self.run(py, |s| Ok(s.snapshot()))?.total_s)
+    }
+
+    /// The device (and rendering) sample rate, Hz.
+    #[getter]
+    fn sample_rate(&self, py: Python<'_>) -> PyResult<u32> {
+        Ok(self.run(py, |s| Ok(s.snapshot()))?.sample_rate)
+    }
+
+    /// Paused (as applied by the audio thread).
+    #[getter]
+    fn paused(&self, py: Python<'_>) -> PyResult<bool> {
+        Ok(self.run(py, |s| Ok(s.snapshot()))?.paused)
+    }
+
+    /// The track has ended (the device plays silence until closed).
+    #[getter]
+    fn finished(&self, py: Python<'_>) -> PyResult<bool> {
+        Ok(self.run(py, |s| Ok(s.snapshot()))?.finished)
+    }
+
+    /// ``close()`` was called.
+    #[getter]
+    fn closed(&self, py: Python<'_>) -> bool {
+        py.detach(|| lock(&self.slot).is_none())
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> String {
+        match py.detach(|| lock(&self.slot).as_ref().map(Session::snapshot)) {
+            None => "<realtime_backend.Player closed>".to_owned(),
+            Some(s) => format!(
+                "<realtime_backend.Player {:.2}/{:.2} s at {} Hz{}{}>",
+                s.position as f64 / s.sample_rate as f64,
+                s.total_s,
+                s.sample_rate,
+                if s.paused { ", paused" } else { "" },
+                if s.finished { ", finished" } else { "" }
+            ),
+        }
+    }
+}
+
+/// Brainwave-entrainment audio from the original application's JSON track files,
+/// rendered by the entrain engine (Rust).
+///
+/// The original API (``start_stream``, ``stop_stream``, ``pause_stream``,
+/// ``resume_stream``, ``start_from``, ``update_track``, ``set_master_gain``,
+/// ``enable_gpu``, ``push_clip_samples``, ``render_sample_wav``, ``render_full_wav``) plus
+/// ``render`` (numpy), ``validate``, ``track_info``, ``stream_status`` and ``Player``.
+/// Tracks are given as JSON text, a dict, or a path to a ``.json`` file (relative noise
+/// presets resolve against its folder). Invalid tracks raise ``ValueError`` with located
+/// messages; files and the audio device raise ``OSError``.
+#[pymodule(name = "realtime_backend")]
+mod realtime_backend {
+    #[pymodule_export]
+    use super::{
+        enable_gpu, pause_stream, push_clip_samples, render, render_full_wav, render_sample_wav,
+        resume_stream, set_master_gain, start_from, start_stream, stop_stream, stream_status,
+        track_info, update_track, validate, PyPlayer,
+    };
+
+    #[pymodule_init]
+    fn init(m: &pyo3::Bound<'_, pyo3::types::PyModule>) -> pyo3::PyResult<()> {
+        use pyo3::types::PyModuleMethods;
+        m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+        m.add("SAMPLE_SECONDS", super::SAMPLE_SECONDS)?;
+        Ok(())
+    }
+}
