@@ -275,6 +275,13 @@ impl<const CAP: usize> ZeroPhase<CAP> {
         self.silent = n <= pad as u64;
     }
 
+    /// The frame buffer as scratch storage, for a pool slot that holds something other
+    /// than a running filter (the engine's per-voice effects). Its contents are
+    /// unspecified; [`ZeroPhase::reinit`] does not need them cleared.
+    pub fn scratch_mut(&mut self) -> &mut [Frame; CAP] {
+        &mut self.ybuf
+    }
+
     /// The look-ahead in frames actually used.
     pub fn lookahead(&self) -> usize {
         self.look

@@ -16,9 +16,11 @@
 #![warn(missing_docs)]
 
 pub mod crossfade;
+pub mod delay;
 pub mod env;
 pub mod fft;
 pub mod filter;
+pub mod flanger;
 pub mod frame;
 pub mod hash;
 pub mod linspace;
@@ -28,5 +30,6 @@ pub mod osc;
 pub mod pan;
 pub mod phase;
 pub mod ramp;
+pub mod spatial;
 
 pub use frame::Frame;

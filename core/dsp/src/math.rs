@@ -212,6 +212,11 @@ pub fn ceil(x: f64) -> f64 {
 pub fn round(x: f64) -> f64 {
     libm::round(x)
 }
+/// Round half to even (f64): Python's `round()` and NumPy's `rint`.
+#[inline]
+pub fn rint(x: f64) -> f64 {
+    libm::rint(x)
+}
 /// `|x|` (f64).
 #[inline]
 pub fn fabs(x: f64) -> f64 {

@@ -53,7 +53,8 @@ where
 pub struct Parts<'a> {
     /// The voice pool.
     pub voices: &'a mut [VoiceSlot],
-    /// Zero-phase filter slots.
+    /// Post-chain pool slots: zero-phase filters and per-voice effects (spatializer,
+    /// flanger, SAM overlap-add).
     pub filters: &'a mut [FilterSlot],
     /// Frames for phase alignment (compatible mode); may be empty.
     pub align: &'a mut [Frame],
@@ -149,7 +150,8 @@ pub enum BuildError {
         /// Pool size.
         available: usize,
     },
-    /// More harmonic-suppression filters sound at once than there are filter slots.
+    /// More zero-phase filters and per-voice effects (spatializers, flangers, SAM
+    /// voices) sound at once than there are pool slots.
     FilterSlots {
         /// Index of a step at the worst moment.
         step: usize,
@@ -184,7 +186,7 @@ pub enum BuildError {
 pub struct Requirements {
     /// Voice slots.
     pub voices: usize,
-    /// Zero-phase filter slots.
+    /// Post-chain pool slots (zero-phase filters and per-voice effects).
     pub filters: usize,
     /// Alignment frames (compatible mode with phase alignment).
     pub align_frames: usize,
@@ -546,7 +548,8 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
             act.iter()
                 .any(|a| a.slots.iter().any(|&s| voices[s as usize].uses_filter(f)))
         };
-        let mut taken_filters: Vec<usize, { 2 * MAX_VOICES_PER_STEP }> = Vec::new();
+        let mut taken_filters: Vec<usize, { MAX_FILTERS_PER_VOICE * MAX_VOICES_PER_STEP }> =
+            Vec::new();
         let mut next_free = 0usize;
         for spec in specs.iter() {
             while next_free < pool && busy(next_free, &self.active) {

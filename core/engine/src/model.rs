@@ -688,7 +688,42 @@ pub struct VoiceSpec {
     pub envelope: EnvelopeSpec,
     /// Mixing group.
     pub voice_type: VoiceType,
+    /// Per-voice flanger (VOICES.md §14), when `flangeEnable` is on.
+    pub flanger: Option<FlangerSpec>,
+    /// Per-voice spatializer (VOICES.md §15; binaural and isochronic voices), when
+    /// `spatialEnable` is on.
+    pub spatial: Option<SpatialConfig>,
 }
+
+/// The per-voice flanger of a voice (VOICES.md §14.1): the start and end configurations
+/// (`startFlange…`/`endFlange…` over the plain `flange…` keys) and whether each end is
+/// enabled. A static voice, or a transition whose two ends are equal, runs the start
+/// configuration once; otherwise two instances run side by side and are crossfaded by α.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FlangerSpec {
+    /// The start configuration.
+    pub start: FlangerConfig,
+    /// The end configuration.
+    pub end: FlangerConfig,
+    /// `[startFlangeEnable, endFlangeEnable]` (each defaulting to `flangeEnable`).
+    pub enable: [bool; 2],
+}
+
+impl FlangerSpec {
+    /// True when the voice needs two instances crossfaded by α (a transition voice whose
+    /// ends differ in configuration or enable).
+    pub fn crossfades(&self, transition: bool) -> bool {
+        transition && (self.start != self.end || self.enable[0] != self.enable[1])
+    }
+
+    /// True when any end is enabled.
+    pub fn active(&self) -> bool {
+        self.enable[0] || self.enable[1]
+    }
+}
+
+pub use entrain_dsp::flanger::Config as FlangerConfig;
+pub use entrain_dsp::spatial::Config as SpatialConfig;
 
 impl VoiceSpec {
     /// A silent voice (unknown function).
@@ -698,6 +733,8 @@ impl VoiceSpec {
             transition: None,
             envelope: EnvelopeSpec::None,
             voice_type: VoiceType::Binaural,
+            flanger: None,
+            spatial: None,
         }
     }
 }

@@ -121,6 +121,22 @@ pub enum ErrorKind {
     BadEscape,
     /// A required part is missing.
     Missing(&'static str),
+    /// A value above an engine capacity limit (e.g. a delay line longer than its ring).
+    AboveLimit {
+        /// The value.
+        value: f64,
+        /// The largest value accepted.
+        limit: f64,
+        /// Which capacity it exceeds.
+        what: &'static str,
+    },
+    /// A string that is not one of the accepted words.
+    UnknownWord {
+        /// The word found.
+        found: String<TEXT_CAP>,
+        /// The accepted words.
+        expected: &'static str,
+    },
 }
 
 impl fmt::Display for ErrorKind {
@@ -146,6 +162,12 @@ impl fmt::Display for ErrorKind {
             ErrorKind::StringTooLong { limit } => write!(f, "text longer than {limit} bytes"),
             ErrorKind::BadEscape => write!(f, "invalid escape sequence in a string"),
             ErrorKind::Missing(what) => write!(f, "missing {what}"),
+            ErrorKind::AboveLimit { value, limit, what } => {
+                write!(f, "{value} is above the limit {limit} ({what})")
+            }
+            ErrorKind::UnknownWord { found, expected } => {
+                write!(f, "\"{found}\" is not one of {expected}")
+            }
         }
     }
 }

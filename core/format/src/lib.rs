@@ -12,6 +12,7 @@
 #![warn(missing_docs)]
 
 pub mod error;
+pub mod fx;
 pub mod noise;
 pub mod params;
 pub mod syntax;

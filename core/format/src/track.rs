@@ -564,6 +564,8 @@ fn parse_voice(
         }
     }
     let resolved = resolve_function(&name, is_transition);
+    let mut flanger = None;
+    let mut spatial = None;
     let (params, transition) = match resolved {
         Resolved::Known {
             func,
@@ -580,7 +582,13 @@ fn parse_voice(
                 None
             };
             match build_voice(&mut pr, func, transition, sr) {
-                Some(p) => (p, timing),
+                Some(p) => {
+                    flanger = crate::fx::parse_flanger(&mut pr, transition);
+                    if matches!(func, Func::BinauralBeat | Func::IsochronicTone) {
+                        spatial = crate::fx::parse_spatial(&mut pr, sr);
+                    }
+                    (p, timing)
+                }
                 None => {
                     pr.report
                         .warn(base.clone(), WarningKind::NotImplemented(short(&name)));
@@ -602,6 +610,8 @@ fn parse_voice(
             transition,
             envelope,
             voice_type,
+            flanger,
+            spatial,
         },
         resolved,
     )

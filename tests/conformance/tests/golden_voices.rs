@@ -5,10 +5,11 @@
 //! Tolerance: VOICES.md §17.7, "exact voices, f64 engine": max |Δ| ≤ 1e-4 and, from the
 //! reference README, SNR ≥ 90 dB. Frames are checked first (`int(D·SR)`, truncated).
 //!
-//! Cases the engine cannot render yet are listed in [`KNOWN_UNIMPLEMENTED`] with the
-//! reason; the main test prints a SKIP line for each and the `#[ignore]`d test
-//! [`spatializer_cases`] runs them, so that none is skipped silently and they start being
-//! checked by flipping one attribute.
+//! Cases the engine cannot render yet would be listed in [`KNOWN_UNIMPLEMENTED`] with the
+//! reason (the main test prints a SKIP line for each); the list is empty since the
+//! per-voice spatializer (VOICES.md §15) exists. [`spatializer_cases`] prints the two
+//! spatializer cases on their own (VOICES.md §17.7: ≤ 1e-3; the main table holds them to
+//! the exact-voice tolerance, which they meet).
 //!
 //! Run with `--nocapture` to see the table; it is also written to
 //! `target/conformance/golden_voices.md`.
@@ -22,15 +23,11 @@ use entrain_conformance::{
     RAW_VOICE_FUNCTIONS, VOICE_MAX_ABS, VOICE_MIN_SNR_DB,
 };
 
-/// Reason shared by the spatializer cases.
-const SPATIALIZER: &str =
-    "per-voice spatializer (VOICES.md §15, spatialEnable) not implemented yet (later issue)";
-
 /// Cases of [`RAW_VOICE_FUNCTIONS`] that are known not to match yet, with the reason.
-const KNOWN_UNIMPLEMENTED: &[(&str, &str)] = &[
-    ("binaural_beat__spatial_itd_oscillate", SPATIALIZER),
-    ("isochronic_tone__spatial_foa_rotating_arc", SPATIALIZER),
-];
+const KNOWN_UNIMPLEMENTED: &[(&str, &str)] = &[];
+
+/// The spatializer tolerance of VOICES.md §17.7.
+const SPATIAL_MAX_ABS: f64 = 1e-3;
 
 /// Block size of the renders (it must not matter: see invariants.rs; 480 is a common
 /// host block).
@@ -120,16 +117,6 @@ fn known_unimplemented_list_is_current() {
             .unwrap_or_else(|| panic!("{id} is listed as unimplemented but not in the manifest"));
         assert!(RAW_VOICE_FUNCTIONS.contains(&c.function.as_str()));
     }
-    // Every spatializer case must be listed (they cannot match until §15 exists).
-    for c in m.cases_of(RAW_VOICE_FUNCTIONS) {
-        if c.param_flag("spatialEnable") {
-            assert!(
-                known(&c.id).is_some(),
-                "{} enables the spatializer but is not in KNOWN_UNIMPLEMENTED",
-                c.id
-            );
-        }
-    }
 }
 
 #[test]
@@ -169,8 +156,9 @@ fn golden_binaural_and_isochronic() {
     println!("{md}");
     let path = write_report(env!("CARGO_TARGET_TMPDIR"), "golden_voices.md", &md).unwrap();
     println!("report written to {}", path.display());
-    // The manifest has 13 comparable cases today; a shrinking count means cases were lost.
-    assert!(compared >= 13, "only {compared} cases compared");
+    // The manifest has 15 comparable cases today (13 plus the two spatializer cases); a
+    // shrinking count means cases were lost.
+    assert!(compared >= 15, "only {compared} cases compared");
     assert!(
         failures.is_empty(),
         "failing cases:\n{}",
@@ -178,28 +166,37 @@ fn golden_binaural_and_isochronic() {
     );
 }
 
-/// The spatializer cases, compared like the others. Flip the attribute when VOICES.md §15
-/// is implemented.
+/// The spatializer cases (`spatialEnable`), compared against the spatializer tolerance of
+/// VOICES.md §17.7 (max |Δ| ≤ 1e-3): the ITD head model with the default defective
+/// "Lagrange3" read, and the FOA cardioid decoder with its ITD/ILD stage.
 #[test]
-#[ignore = "per-voice spatializer (VOICES.md §15, spatialEnable) not implemented yet (later issue)"]
 fn spatializer_cases() {
     let m = Manifest::load().unwrap();
     let mut failures = Vec::new();
-    for (id, _) in KNOWN_UNIMPLEMENTED {
-        let case = m.case(id).unwrap();
-        let o = run_case(&m, case);
-        if let Some(d) = &o.diff {
-            println!(
-                "{id}: frames {} max |Δ| {:.3e} SNR {}",
-                o.frames,
-                d.max_abs,
-                fmt_snr(d.snr_db)
-            );
+    let mut seen = 0;
+    for case in m.cases_of(RAW_VOICE_FUNCTIONS) {
+        if !case.param_flag("spatialEnable") {
+            continue;
         }
-        if let Some(p) = o.problem {
-            failures.push(format!("{id}: {p}"));
+        seen += 1;
+        let o = run_case(&m, case);
+        match &o.diff {
+            Some(d) => {
+                println!(
+                    "{}: frames {} max |Δ| {:.3e} SNR {}",
+                    case.id,
+                    o.frames,
+                    d.max_abs,
+                    fmt_snr(d.snr_db)
+                );
+                if d.max_abs > SPATIAL_MAX_ABS || d.non_finite > 0 {
+                    failures.push(format!("{}: max |Δ| {:.3e}", case.id, d.max_abs));
+                }
+            }
+            None => failures.push(format!("{}: {:?}", case.id, o.problem)),
         }
     }
+    assert!(seen >= 2, "only {seen} spatializer cases in the manifest");
     assert!(
         failures.is_empty(),
         "failing cases:\n{}",

@@ -1,16 +1,21 @@
 //! The voice pool: an enum of concrete voices (no `Box<dyn>`, STYLE.md §3) and the
-//! per-voice post chain of TRACK_FORMAT.md §4.3 (voice → harmonic-suppression filter →
-//! volume envelope → 10 ms click guard).
+//! per-voice post chain of TRACK_FORMAT.md §4.3 and VOICES.md §0.1: voice →
+//! zero-phase filters (isochronic harmonic suppression, qam/hybrid output filters) →
+//! spatializer (§15, the last stage of the original's binaural/isochronic functions) →
+//! volume envelope → flanger (§14) → 10 ms click guard. (The original's mono-pan step
+//! between envelope and flanger never applies: every voice here renders stereo.)
 
 pub mod binaural_beat;
 pub mod common;
 pub mod dual_pulse_binaural;
+pub mod fx;
 pub mod hybrid_qam_monaural_beat;
 pub mod isochronic_tone;
 pub mod monaural_beat_stereo_amps;
 mod prim;
 pub mod qam_beat;
 pub mod rhythmic_waveshaping;
+pub mod sam;
 pub mod spatial_angle_modulation_monaural_beat;
 pub mod stereo_am_independent;
 pub mod wave_shape_stereo_am;
@@ -18,6 +23,7 @@ pub mod wave_shape_stereo_am;
 pub use binaural_beat::BinauralBeat;
 pub use common::StepClock;
 pub use dual_pulse_binaural::DualPulseBinaural;
+pub use fx::{FilterSlot, FxState};
 pub use hybrid_qam_monaural_beat::HybridQamMonauralBeat;
 pub use isochronic_tone::IsochronicTone;
 pub use monaural_beat_stereo_amps::MonauralBeatStereoAmps;
@@ -29,8 +35,9 @@ pub use wave_shape_stereo_am::WaveShapeStereoAm;
 
 use crate::model::{EnvelopeSpec, VoiceParams, VoiceSpec};
 use entrain_dsp::env::{ClickGuard, Envelope, FadeType};
-use entrain_dsp::filter::{Band, Sos, ZeroPhase, PADLEN_ORDER4};
+use entrain_dsp::filter::{Band, Sos, PADLEN_ORDER4};
 use entrain_dsp::Frame;
+use prim::voice_ramp;
 
 /// Frames of look-ahead buffer in one zero-phase filter slot (64 KiB): enough for a
 /// 4th-order low-pass down to ~150 Hz at 96 kHz with error below 1e-7.
@@ -38,11 +45,11 @@ pub const ZERO_PHASE_CAP: usize = 8192;
 
 /// Maximum number of chained zero-phase filters on one voice (qam/hybrid: a 30 Hz
 /// high-pass then a 0.45·sr low-pass, VOICES.md §0.1 `apply_filters`).
-pub const MAX_FILTERS_PER_VOICE: usize = 2;
+pub const MAX_ZERO_PHASE: usize = 2;
 
-/// One zero-phase filter slot (isochronic harmonic suppression, the qam/hybrid output
-/// filters). Slots live outside the voice pool so that voices stay small.
-pub type FilterSlot = ZeroPhase<ZERO_PHASE_CAP>;
+/// Maximum number of pool slots ([`FilterSlot`]) one voice uses: its zero-phase filters
+/// (≤ 2), a spatializer (≤ 1) and a flanger (≤ 1).
+pub const MAX_FILTERS_PER_VOICE: usize = 4;
 
 /// A concrete voice.
 // Voices live in a fixed pool and are never moved in the render path, so the size of the
@@ -311,7 +318,11 @@ pub struct VoiceSlot {
     envelope: Envelope,
     click: ClickGuard,
     /// Zero-phase filter slots this voice uses, in processing order.
-    filter: [Option<usize>; MAX_FILTERS_PER_VOICE],
+    filter: [Option<usize>; MAX_ZERO_PHASE],
+    /// Pool slot of the spatializer.
+    spatial: Option<usize>,
+    /// Pool slot of the flanger.
+    flanger: Option<usize>,
 }
 
 impl Default for VoiceSlot {
@@ -329,12 +340,15 @@ impl VoiceSlot {
             i: 0,
             envelope: Envelope::Flat,
             click: ClickGuard::off(),
-            filter: [None; MAX_FILTERS_PER_VOICE],
+            filter: [None; MAX_ZERO_PHASE],
+            spatial: None,
+            flanger: None,
         }
     }
 
-    /// Builds the slot for `spec` in a step with `clock`; `filter` is the zero-phase slot
-    /// to use when the voice needs one (initialised here).
+    /// Builds the slot for `spec` in a step with `clock`; `slots` are the pool slots to
+    /// use, [`VoiceSlot::filters_needed`] of them, in the order zero-phase filters,
+    /// spatializer, flanger (initialised here, in place).
     pub fn new(
         spec: &VoiceSpec,
         clock: StepClock,
@@ -369,17 +383,32 @@ impl VoiceSlot {
                 ClickGuard::off(),
             ),
         };
-        let mut filter_used = [None; MAX_FILTERS_PER_VOICE];
-        for (k, (sos, &idx)) in voice
-            .zero_phase_filters(sr)
-            .iter()
-            .zip(slots.iter())
-            .enumerate()
-        {
+        let mut filter_used = [None; MAX_ZERO_PHASE];
+        let zp = voice.zero_phase_filters(sr);
+        let mut next = slots.iter().copied();
+        for (k, sos) in zp.iter().enumerate().take(MAX_ZERO_PHASE) {
+            let Some(idx) = next.next() else { break };
             if let Some(slot) = filters.get_mut(idx) {
                 // In place: a filter slot is 64 KiB, too big to build on a small stack.
-                slot.reinit(*sos, n, PADLEN_ORDER4);
+                slot.reinit_filter(*sos, n, PADLEN_ORDER4);
                 filter_used[k] = Some(idx);
+            }
+        }
+        let mut spatial = None;
+        if let Some(cfg) = spec.spatial.as_ref().filter(|_| Self::spatializes(spec)) {
+            if let Some((idx, slot)) = next.next().and_then(|i| Some((i, filters.get_mut(i)?))) {
+                slot.start_spatial(cfg, clock.duration, sr);
+                spatial = Some(idx);
+            }
+        }
+        let mut flanger = None;
+        if let Some(f) = spec.flanger.as_ref().filter(|f| f.active()) {
+            if let Some((idx, slot)) = next.next().and_then(|i| Some((i, filters.get_mut(i)?))) {
+                let ramp = f
+                    .crossfades(spec.transition.is_some())
+                    .then(|| voice_ramp(spec.transition.as_ref(), &clock));
+                slot.start_flanger(f, ramp, sr);
+                flanger = Some(idx);
             }
         }
         Self {
@@ -389,21 +418,37 @@ impl VoiceSlot {
             envelope,
             click,
             filter: filter_used,
+            spatial,
+            flanger,
         }
     }
 
-    /// True if this voice uses filter slot `f`.
-    pub fn uses_filter(&self, f: usize) -> bool {
-        self.filter.contains(&Some(f))
+    /// True when `spec`'s voice runs the spatializer (binaural and isochronic voices with
+    /// `spatialEnable`).
+    fn spatializes(spec: &VoiceSpec) -> bool {
+        spec.spatial.is_some()
+            && matches!(
+                spec.params,
+                VoiceParams::Binaural(_) | VoiceParams::Isochronic(_)
+            )
     }
 
-    /// Number of zero-phase filter slots the voice of `spec` needs.
+    /// True if this voice uses pool slot `f`.
+    pub fn uses_filter(&self, f: usize) -> bool {
+        self.filter.contains(&Some(f)) || self.spatial == Some(f) || self.flanger == Some(f)
+    }
+
+    /// Number of pool slots ([`FilterSlot`]) the voice of `spec` needs: zero-phase
+    /// filters, then a spatializer, then a flanger.
     pub fn filters_needed(spec: &VoiceSpec) -> usize {
-        match &spec.params {
+        let zp = match &spec.params {
             VoiceParams::Isochronic(p) if p.harmonic_suppression => 1,
             VoiceParams::Qam(_) | VoiceParams::Hybrid(_) => 2,
             _ => 0,
-        }
+        };
+        let sp = usize::from(Self::spatializes(spec));
+        let fl = usize::from(spec.flanger.is_some_and(|f| f.active()));
+        zp + sp + fl
     }
 
     /// Samples in the voice.
@@ -426,12 +471,18 @@ impl VoiceSlot {
             return;
         }
         run_chain(&mut self.voice, &self.filter, filters, live);
+        if let Some(slot) = self.spatial.and_then(|k| filters.get_mut(k)) {
+            slot.process_fx(live);
+        }
         if !self.envelope.is_flat() {
             for (k, f) in live.iter_mut().enumerate() {
                 let g = self.envelope.gain64(self.i + k as u64);
                 f[0] = (f[0] as f64 * g) as f32;
                 f[1] = (f[1] as f64 * g) as f32;
             }
+        }
+        if let Some(slot) = self.flanger.and_then(|k| filters.get_mut(k)) {
+            slot.process_fx(live);
         }
         let i0 = self.i;
         if !(self.click.is_unity(i0) && self.click.is_unity(i0 + m as u64 - 1)) {
@@ -444,13 +495,24 @@ impl VoiceSlot {
         self.i += m as u64;
     }
 
-    /// Positions the slot at sample `i` of its step. With a zero-phase filter the filter
-    /// is re-run from the start of the voice, which is exact but costs O(i).
+    /// Positions the slot at sample `i` of its step. With a zero-phase filter or an
+    /// effect (spatializer, flanger: recursive states and delay lines) the chain is re-run
+    /// from the start of the voice, which is exact but costs O(i).
     pub fn seek(&mut self, i: u64, filters: &mut [FilterSlot]) {
         let i = i.min(self.n);
+        if self.spatial.is_some() || self.flanger.is_some() {
+            self.reset_chain(filters);
+            self.i = 0;
+            let mut skip = [[0.0f32; 2]; 256];
+            while self.i < i {
+                let k = (i - self.i).min(256) as usize;
+                self.process(&mut skip[..k], filters);
+            }
+            return;
+        }
         if self.filter[0].is_some() {
             for f in self.filter.iter().flatten() {
-                if let Some(zp) = filters.get_mut(*f) {
+                if let Some(zp) = filters.get_mut(*f).and_then(FilterSlot::filter_mut) {
                     zp.reset();
                 }
             }
@@ -469,16 +531,33 @@ impl VoiceSlot {
     }
 }
 
+impl VoiceSlot {
+    /// The voice, its zero-phase filters and its effects back to their initial state.
+    fn reset_chain(&mut self, filters: &mut [FilterSlot]) {
+        self.voice.reset();
+        for f in self.filter.iter().flatten() {
+            if let Some(zp) = filters.get_mut(*f).and_then(FilterSlot::filter_mut) {
+                zp.reset();
+            }
+        }
+        for k in [self.spatial, self.flanger].into_iter().flatten() {
+            if let Some(slot) = filters.get_mut(k) {
+                slot.reset_fx();
+            }
+        }
+    }
+}
+
 /// Renders `out` from `voice` through its zero-phase filter chain.
 fn run_chain(
     voice: &mut Voice,
-    chain: &[Option<usize>; MAX_FILTERS_PER_VOICE],
+    chain: &[Option<usize>; MAX_ZERO_PHASE],
     filters: &mut [FilterSlot],
     out: &mut [Frame],
 ) {
     match *chain {
         [None, _] => voice.process(out),
-        [Some(a), None] => match filters.get_mut(a) {
+        [Some(a), None] => match filters.get_mut(a).and_then(FilterSlot::filter_mut) {
             Some(zp) => zp.process(&mut |buf: &mut [Frame]| voice.process(buf), out),
             None => voice.process(out),
         },
@@ -491,7 +570,10 @@ fn run_chain(
                 let (lo, hi) = filters.split_at_mut(a);
                 (hi.get_mut(0), lo.get_mut(b))
             };
-            match (first, second) {
+            match (
+                first.and_then(FilterSlot::filter_mut),
+                second.and_then(FilterSlot::filter_mut),
+            ) {
                 (Some(z1), Some(z2)) => {
                     let mut inner = |buf: &mut [Frame]| {
                         z1.process(&mut |b2: &mut [Frame]| voice.process(b2), buf)
