@@ -9,7 +9,9 @@ pub mod memory;
 pub mod noise;
 pub mod output;
 
-pub use load::{load_track_file, load_track_str, LoadError, LoadedTrack};
+pub use load::{
+    load_track_file, load_track_str, load_track_str_with_preset, LoadError, LoadedTrack,
+};
 pub use memory::{build_engine, HeapMemory, HostEngine};
 pub use output::{render_to_file, OutputFormat, RenderError, RenderOptions};
 

@@ -66,6 +66,30 @@ pub fn load_track_str(json: &str) -> Result<LoadedTrack, LoadError> {
     load(json.to_owned(), None)
 }
 
+/// Parses a track from JSON text without a file system (a browser): `preset` is the text
+/// of the `.noise` preset its background noise names, if it names one (see
+/// [`crate::noise::complete_track_noise_from_text`]).
+pub fn load_track_str_with_preset(
+    json: &str,
+    preset: Option<&[u8]>,
+) -> Result<LoadedTrack, LoadError> {
+    let mut track = Box::<Track>::default();
+    let mut info = TrackInfo::default();
+    match entrain_format::parse(json.as_bytes(), &mut track, &mut info) {
+        Ok(mut warnings) => {
+            crate::noise::complete_track_noise_from_text(&mut track, &info, preset, &mut warnings)?;
+            Ok(LoadedTrack {
+                track: Arc::from(track),
+                info,
+                warnings,
+                json: json.to_owned(),
+                path: None,
+            })
+        }
+        Err(report) => Err(LoadError::Invalid(Box::new(report), None)),
+    }
+}
+
 /// Reads and parses a track file.
 pub fn load_track_file(path: &Path) -> Result<LoadedTrack, LoadError> {
     let json = std::fs::read(path).map_err(|source| LoadError::Io {

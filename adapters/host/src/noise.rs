@@ -23,6 +23,10 @@ pub enum NoiseLoadError {
     /// The preset is not a valid noise file; every located problem is listed.
     #[error("{}", .0)]
     Invalid(String),
+    /// The track names a preset whose text the caller did not supply (no file system:
+    /// [`complete_track_noise_from_text`]).
+    #[error("the track's background noise names the preset {0}: supply its text")]
+    MissingPreset(String),
     /// The input audio is not a readable WAV file.
     #[error("cannot decode {path}: {message}")]
     Decode {
@@ -80,24 +84,100 @@ pub fn complete_track_noise(
     track_path: Option<&Path>,
     warnings: &mut Report,
 ) -> Result<(), NoiseLoadError> {
+    let dir = track_path.and_then(Path::parent);
+    complete_with(
+        track,
+        info,
+        warnings,
+        &mut |file| {
+            let path = resolve(dir, file)?;
+            let bytes = std::fs::read(&path).map_err(|source| NoiseLoadError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            Ok((bytes, path.display().to_string()))
+        },
+        &mut |input| {
+            let p = resolve(dir, input)?;
+            if p.is_file() {
+                Ok(())
+            } else {
+                Err(NoiseLoadError::Io {
+                    path: p,
+                    source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+                })
+            }
+        },
+    )
+}
+
+/// [`complete_track_noise`] without a file system (a browser): the caller hands in the
+/// text of the preset the track names (`preset`, read by the caller from wherever the
+/// track came from). Errors in the preset are reported under the name the track gives
+/// it. A track naming a preset fails with [`NoiseLoadError::MissingPreset`] when
+/// `preset` is `None`; a supplied preset is ignored when the track names none. Remote
+/// names are refused as by [`resolve`]; an `input_audio_path` cannot be checked here
+/// (the layer is silent anyway, with the same warning).
+pub fn complete_track_noise_from_text(
+    track: &mut Track,
+    info: &TrackInfo,
+    preset: Option<&[u8]>,
+    warnings: &mut Report,
+) -> Result<(), NoiseLoadError> {
+    let refuse_remote = |p: &str| {
+        if is_remote(p) {
+            Err(NoiseLoadError::Remote(p.to_owned()))
+        } else {
+            Ok(())
+        }
+    };
+    complete_with(
+        track,
+        info,
+        warnings,
+        &mut |file| {
+            refuse_remote(file)?;
+            match preset {
+                Some(bytes) => Ok((bytes.to_vec(), file.trim().to_owned())),
+                None => Err(NoiseLoadError::MissingPreset(file.trim().to_owned())),
+            }
+        },
+        &mut |input| refuse_remote(input),
+    )
+}
+
+/// The preset path a track's `background_noise` names (as written, relative to the
+/// track's folder), if any.
+pub fn preset_name(info: &TrackInfo) -> Option<&str> {
+    info.background.as_ref()?.file.as_ref().map(|f| f.as_str())
+}
+
+type ReadPreset<'a> = dyn FnMut(&str) -> Result<(Vec<u8>, String), NoiseLoadError> + 'a;
+type CheckInput<'a> = dyn FnMut(&str) -> Result<(), NoiseLoadError> + 'a;
+
+/// The shared rule of [`complete_track_noise`] and [`complete_track_noise_from_text`]:
+/// `read` fetches the named preset (bytes and the name its errors are reported under),
+/// `check_input` vets an `input_audio_path`.
+fn complete_with(
+    track: &mut Track,
+    info: &TrackInfo,
+    warnings: &mut Report,
+    read: &mut ReadPreset<'_>,
+    check_input: &mut CheckInput<'_>,
+) -> Result<(), NoiseLoadError> {
     let Some(bg) = info.background.as_ref() else {
         return Ok(());
     };
-    let dir = track_path.and_then(Path::parent);
     let mut spec = bg.spec;
     let mut input = bg.input_audio_path.as_ref().map(|s| s.as_str().to_owned());
     if let Some(file) = bg.file.as_ref() {
-        let path = resolve(dir, file)?;
-        let bytes = std::fs::read(&path).map_err(|source| NoiseLoadError::Io {
-            path: path.clone(),
-            source,
-        })?;
+        let (bytes, name) = read(file)?;
         let mut report = Report::default();
         let parsed = entrain_format::noise::parse_noise_file(&bytes, &mut report);
         if report.has_errors() {
             return Err(NoiseLoadError::Invalid(crate::load::format_report(
                 &report,
-                Some(&path),
+                Some(Path::new(&name)),
             )));
         }
         let Some(nf) = parsed else {
@@ -112,13 +192,7 @@ pub fn complete_track_noise(
         return Ok(());
     }
     if let Some(inp) = input {
-        let p = resolve(dir, &inp)?;
-        if !p.is_file() {
-            return Err(NoiseLoadError::Io {
-                path: p,
-                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
-            });
-        }
+        check_input(&inp)?;
         spec.input_file = true;
         warnings.warn(
             entrain_format::Location::default().with_key("input_audio_path"),
