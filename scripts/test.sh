@@ -52,7 +52,8 @@ CORE_CRATES=(-p entrain-dsp -p entrain-engine -p entrain-format)
 # The python stage: interpreter candidates (first found wins, unless ENTRAIN_PYTHON is set)
 # and pinned PyPI versions. maturin lives in a build venv that is kept between runs
 # (target/python/build-venv, re-created when the pin changes); the wheel is installed
-# with numpy and pytest into a venv created afresh on every run (target/python/test-venv).
+# with numpy and pytest into a venv created afresh on every run (target/python/test-venv;
+# both under $CARGO_TARGET_DIR when it is set).
 PYTHON_CANDIDATES=(python3.11 python3)
 MATURIN_VERSION=1.16.0
 NUMPY_VERSION=2.4.6
@@ -247,8 +248,9 @@ pick_python() {
 }
 
 stage_python() {
-    local py tools="$ROOT/target/python/build-venv" venv="$ROOT/target/python/test-venv"
-    local wheels="$ROOT/target/python/wheels"
+    local py target=${CARGO_TARGET_DIR:-$ROOT/target}
+    local tools="$target/python/build-venv" venv="$target/python/test-venv"
+    local wheels="$target/python/wheels"
     py=$(pick_python)
     "$py" -c 'import sys; assert sys.version_info >= (3, 9), sys.version' ||
         { echo "the python stage needs Python >= 3.9" >&2; return 1; }
@@ -273,7 +275,7 @@ stage_python() {
         "numpy==$NUMPY_VERSION" "pytest==$PYTEST_VERSION"
     # From the tests folder, so `import realtime_backend` can only find the installed wheel.
     # shellcheck disable=SC2086 # word splitting is the point
-    (cd adapters/python/tests && ENTRAIN_CLI="$ROOT/target/release/realtime_backend" \
+    (cd adapters/python/tests && ENTRAIN_CLI="$target/release/realtime_backend" \
         "$venv/bin/python" -m pytest -p no:cacheprovider -ra ${PYTEST_ARGS:-})
 }
 

@@ -483,7 +483,7 @@ fn start_stream(
 }
 
 /// Stop the module-level stream and close the device. Without a stream this does nothing
-/// (returns ``None``), so it is always safe to call.
+/// (returns ``None``), so it is always safe to call. It is also registered with ``atexit``.
 #[pyfunction]
 fn stop_stream(py: Python<'_>) -> PyResult<()> {
     no_panic(|| {
@@ -850,9 +850,13 @@ mod realtime_backend {
 
     #[pymodule_init]
     fn init(m: &pyo3::Bound<'_, pyo3::types::PyModule>) -> pyo3::PyResult<()> {
-        use pyo3::types::PyModuleMethods;
+        use pyo3::prelude::*;
         m.add("__version__", env!("CARGO_PKG_VERSION"))?;
         m.add("SAMPLE_SECONDS", super::SAMPLE_SECONDS)?;
+        // The module-level stream is a static that is never dropped: close the device
+        // cleanly when the interpreter exits (players close when they are collected).
+        let atexit = m.py().import("atexit")?;
+        atexit.call_method1("register", (m.getattr("stop_stream")?,))?;
         Ok(())
     }
 }
