@@ -15,6 +15,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod burst;
 pub mod crossfade;
 pub mod delay;
 pub mod env;

@@ -22,10 +22,11 @@
 use crate::error::{short, ErrorKind, WarningKind, TEXT_CAP};
 use crate::params::{Kind, Reader};
 use crate::value::{for_each_element, parse_map, Entry, Value};
+use entrain_dsp::burst;
 use entrain_dsp::delay::Interp;
 use entrain_dsp::flanger::{self, Law, Shape, StereoMode};
 use entrain_dsp::spatial::{self, Decoder, Segment, SegmentMode, Trajectory};
-use entrain_engine::model::{FlangerConfig, FlangerSpec, SpatialConfig};
+use entrain_engine::model::{BinauralParams, FlangerConfig, FlangerSpec, SpatialConfig};
 use heapless::String;
 
 /// The flanger keys after `flange` (the start/end variants insert `start`/`end` before).
@@ -444,4 +445,51 @@ pub fn parse_spatial(r: &mut Reader<'_, '_>, sr: u32) -> Option<SpatialConfig> {
         c.itd_scale = 0.0;
     }
     Some(c)
+}
+
+/// Validates the glitch bursts of a `binaural_beat_transition` (VOICES.md §1.4) against
+/// the engine's burst buffer: `floor(glitchDur·sr) ≤` [`burst::MAX_BURST`] samples and at
+/// most two overlapping bursts (`glitchDur < 2·glitchInterval`), on the start/end averages
+/// the original uses. Errors are located at the `glitchDur` key actually written.
+pub fn check_glitch(r: &mut Reader<'_, '_>, p: &BinauralParams, sr: u32) {
+    let avg = |x: &entrain_engine::model::Pair| (x.start + x.end) / 2.0;
+    let g = &p.glitch;
+    let params = burst::Params {
+        interval_s: avg(&g.interval),
+        dur_s: avg(&g.dur),
+        level: avg(&g.noise_level),
+        focus_width_hz: avg(&g.focus_width),
+        focus_exp: avg(&g.focus_exp),
+        focus_hz: avg(&p.base_freq),
+    };
+    if !params.active(sr as f64) {
+        return;
+    }
+    let culprit = ["glitchDur", "startGlitchDur", "endGlitchDur"]
+        .iter()
+        .find_map(|k| r.entry(k));
+    let loc = match culprit {
+        Some(e) => r.loc(&e),
+        None => r.base.clone(),
+    };
+    let len = params.len(sr as f64);
+    if len > burst::MAX_BURST {
+        r.report.error(
+            loc,
+            ErrorKind::AboveLimit {
+                value: params.dur_s,
+                limit: burst::MAX_BURST as f64 / sr as f64,
+                what: "glitch duration in s (burst buffer of 4096 samples)",
+            },
+        );
+    } else if params.dur_s >= 2.0 * params.interval_s {
+        r.report.error(
+            loc,
+            ErrorKind::AboveLimit {
+                value: params.dur_s,
+                limit: 2.0 * params.interval_s,
+                what: "glitch duration in s: at most two bursts may overlap (glitchDur < 2 × glitchInterval)",
+            },
+        );
+    }
 }

@@ -584,6 +584,9 @@ fn parse_voice(
             match build_voice(&mut pr, func, transition, sr) {
                 Some(p) => {
                     flanger = crate::fx::parse_flanger(&mut pr, transition);
+                    if let (VoiceParams::Binaural(b), true) = (&p, transition) {
+                        crate::fx::check_glitch(&mut pr, b, sr);
+                    }
                     if matches!(func, Func::BinauralBeat | Func::IsochronicTone) {
                         spatial = crate::fx::parse_spatial(&mut pr, sr);
                     }

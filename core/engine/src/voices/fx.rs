@@ -14,6 +14,7 @@
 //! without a 64 KiB stack temporary.
 
 use crate::model::FlangerSpec;
+use entrain_dsp::burst::{self, Bursts};
 use entrain_dsp::filter::{Sos, ZeroPhase};
 use entrain_dsp::flanger::{self, Flanger};
 use entrain_dsp::ramp::Ramp;
@@ -27,7 +28,8 @@ use super::ZERO_PHASE_CAP;
 /// overlap-add accumulator. It is the zero-phase filter's buffer.
 pub const FX_RING: usize = ZERO_PHASE_CAP;
 
-const _: () = assert!(FX_RING >= 2 * flanger::RING && FX_RING >= spatial::RING);
+const _: () =
+    assert!(FX_RING >= 2 * flanger::RING && FX_RING >= spatial::RING && FX_RING >= burst::BUFFER);
 
 /// One slot of the post-chain pool: a zero-phase filter, or an effect using the filter's
 /// buffer as its ring.
@@ -79,6 +81,11 @@ impl FilterSlot {
         clear(self.zp.scratch_mut());
     }
 
+    /// Starts the glitch bursts of a binaural transition in place.
+    pub fn start_glitch(&mut self, bursts: Bursts) {
+        self.fx = FxState::Glitch(bursts);
+    }
+
     /// Starts a SAM overlap-add state in place.
     pub fn start_sam(&mut self, ola: SamOla) {
         self.fx = FxState::Sam(ola);
@@ -102,6 +109,7 @@ impl FilterSlot {
                 s.reset();
                 clear(ring);
             }
+            FxState::Glitch(b) => b.reset(),
         }
     }
 
@@ -111,6 +119,7 @@ impl FilterSlot {
         match &mut self.fx {
             FxState::Spatial(s) => s.process(io, &mut ring[..spatial::RING]),
             FxState::Flanger(f) => f.process(io, ring),
+            FxState::Glitch(b) => b.add_to(io, &mut ring[..burst::BUFFER]),
             FxState::Idle | FxState::Sam(_) => {}
         }
     }
@@ -141,6 +150,8 @@ pub enum FxState {
     Flanger(FlangerFx),
     /// The SAM voice's overlap-add state (the whole ring).
     Sam(SamOla),
+    /// Glitch bursts of a binaural transition (two burst buffers in the ring).
+    Glitch(Bursts),
 }
 
 /// The flanger of one voice: one instance, or the start and end instances crossfaded by

@@ -1,5 +1,6 @@
 //! The voice pool: an enum of concrete voices (no `Box<dyn>`, STYLE.md §3) and the
 //! per-voice post chain of TRACK_FORMAT.md §4.3 and VOICES.md §0.1: voice →
+//! glitch bursts (binaural transition, VOICES.md §1.4) →
 //! zero-phase filters (isochronic harmonic suppression, qam/hybrid output filters) →
 //! spatializer (§15, the last stage of the original's binaural/isochronic functions) →
 //! volume envelope → flanger (§14) → 10 ms click guard. (The original's mono-pan step
@@ -48,7 +49,8 @@ pub const ZERO_PHASE_CAP: usize = 8192;
 pub const MAX_ZERO_PHASE: usize = 2;
 
 /// Maximum number of pool slots ([`FilterSlot`]) one voice uses: its zero-phase filters
-/// (≤ 2), a spatializer (≤ 1) and a flanger (≤ 1).
+/// (≤ 2, qam/hybrid, which have no spatializer or bursts), glitch bursts (≤ 1, binaural
+/// transition), a spatializer (≤ 1) and a flanger (≤ 1).
 pub const MAX_FILTERS_PER_VOICE: usize = 4;
 
 /// A concrete voice.
@@ -319,6 +321,8 @@ pub struct VoiceSlot {
     click: ClickGuard,
     /// Zero-phase filter slots this voice uses, in processing order.
     filter: [Option<usize>; MAX_ZERO_PHASE],
+    /// Pool slot of the glitch bursts.
+    glitch: Option<usize>,
     /// Pool slot of the spatializer.
     spatial: Option<usize>,
     /// Pool slot of the flanger.
@@ -341,6 +345,7 @@ impl VoiceSlot {
             envelope: Envelope::Flat,
             click: ClickGuard::off(),
             filter: [None; MAX_ZERO_PHASE],
+            glitch: None,
             spatial: None,
             flanger: None,
         }
@@ -348,7 +353,7 @@ impl VoiceSlot {
 
     /// Builds the slot for `spec` in a step with `clock`; `slots` are the pool slots to
     /// use, [`VoiceSlot::filters_needed`] of them, in the order zero-phase filters,
-    /// spatializer, flanger (initialised here, in place).
+    /// glitch bursts, spatializer, flanger (initialised here, in place).
     pub fn new(
         spec: &VoiceSpec,
         clock: StepClock,
@@ -394,6 +399,20 @@ impl VoiceSlot {
                 filter_used[k] = Some(idx);
             }
         }
+        let mut glitch = None;
+        if let Some(p) = Self::glitch_params(spec, sr) {
+            if let Some((idx, slot)) = next.next().and_then(|i| Some((i, filters.get_mut(i)?))) {
+                let seed = glitch_seed(spec, n);
+                slot.start_glitch(entrain_dsp::burst::Bursts::new(
+                    &p,
+                    clock.duration,
+                    n,
+                    sr,
+                    seed,
+                ));
+                glitch = Some(idx);
+            }
+        }
         let mut spatial = None;
         if let Some(cfg) = spec.spatial.as_ref().filter(|_| Self::spatializes(spec)) {
             if let Some((idx, slot)) = next.next().and_then(|i| Some((i, filters.get_mut(i)?))) {
@@ -418,9 +437,29 @@ impl VoiceSlot {
             envelope,
             click,
             filter: filter_used,
+            glitch,
             spatial,
             flanger,
         }
+    }
+
+    /// The glitch bursts of `spec` (binaural transitions with `I, G, Lv > 0`), VOICES.md
+    /// §1.4: the averages of the start and end values, focused on the mean base frequency.
+    pub fn glitch_params(spec: &VoiceSpec, sr: f64) -> Option<entrain_dsp::burst::Params> {
+        let (VoiceParams::Binaural(b), Some(_)) = (&spec.params, spec.transition.as_ref()) else {
+            return None;
+        };
+        let avg = |p: &crate::model::Pair| (p.start + p.end) / 2.0;
+        let g = &b.glitch;
+        let p = entrain_dsp::burst::Params {
+            interval_s: avg(&g.interval),
+            dur_s: avg(&g.dur),
+            level: avg(&g.noise_level),
+            focus_width_hz: avg(&g.focus_width),
+            focus_exp: avg(&g.focus_exp),
+            focus_hz: avg(&b.base_freq),
+        };
+        p.active(sr).then_some(p)
     }
 
     /// True when `spec`'s voice runs the spatializer (binaural and isochronic voices with
@@ -435,7 +474,10 @@ impl VoiceSlot {
 
     /// True if this voice uses pool slot `f`.
     pub fn uses_filter(&self, f: usize) -> bool {
-        self.filter.contains(&Some(f)) || self.spatial == Some(f) || self.flanger == Some(f)
+        self.filter.contains(&Some(f))
+            || self.glitch == Some(f)
+            || self.spatial == Some(f)
+            || self.flanger == Some(f)
     }
 
     /// Number of pool slots ([`FilterSlot`]) the voice of `spec` needs: zero-phase
@@ -446,9 +488,20 @@ impl VoiceSlot {
             VoiceParams::Qam(_) | VoiceParams::Hybrid(_) => 2,
             _ => 0,
         };
+        // glitch bursts: counted whenever I, G, Lv > 0 (at a given rate a burst shorter
+        // than one sample is inactive and its slot stays unused)
+        let gl = usize::from(match (&spec.params, spec.transition.as_ref()) {
+            (VoiceParams::Binaural(b), Some(_)) => {
+                let avg = |p: &crate::model::Pair| (p.start + p.end) / 2.0;
+                avg(&b.glitch.interval) > 0.0
+                    && avg(&b.glitch.dur) > 0.0
+                    && avg(&b.glitch.noise_level) > 0.0
+            }
+            _ => false,
+        });
         let sp = usize::from(Self::spatializes(spec));
         let fl = usize::from(spec.flanger.is_some_and(|f| f.active()));
-        zp + sp + fl
+        zp + gl + sp + fl
     }
 
     /// Samples in the voice.
@@ -471,6 +524,9 @@ impl VoiceSlot {
             return;
         }
         run_chain(&mut self.voice, &self.filter, filters, live);
+        if let Some(slot) = self.glitch.and_then(|k| filters.get_mut(k)) {
+            slot.process_fx(live);
+        }
         if let Some(slot) = self.spatial.and_then(|k| filters.get_mut(k)) {
             slot.process_fx(live);
         }
@@ -500,7 +556,7 @@ impl VoiceSlot {
     /// from the start of the voice, which is exact but costs O(i).
     pub fn seek(&mut self, i: u64, filters: &mut [FilterSlot]) {
         let i = i.min(self.n);
-        if self.spatial.is_some() || self.flanger.is_some() {
+        if self.glitch.is_some() || self.spatial.is_some() || self.flanger.is_some() {
             self.reset_chain(filters);
             self.i = 0;
             let mut skip = [[0.0f32; 2]; 256];
@@ -531,6 +587,32 @@ impl VoiceSlot {
     }
 }
 
+/// The seed of a voice's glitch bursts: FNV-1a 64 of its parameters and length, so that
+/// a render reproduces (and seeks land on the same bursts) while different voices get
+/// different noise.
+fn glitch_seed(spec: &VoiceSpec, n: u64) -> u64 {
+    let mut h = entrain_dsp::hash::Fnv1a64::new();
+    if let VoiceParams::Binaural(b) = &spec.params {
+        let g = &b.glitch;
+        for p in [
+            &b.amp[0],
+            &b.amp[1],
+            &b.base_freq,
+            &b.beat_freq,
+            &g.interval,
+            &g.dur,
+            &g.noise_level,
+            &g.focus_width,
+            &g.focus_exp,
+        ] {
+            h.write(&p.start.to_bits().to_le_bytes());
+            h.write(&p.end.to_bits().to_le_bytes());
+        }
+    }
+    h.write(&n.to_le_bytes());
+    h.finish()
+}
+
 impl VoiceSlot {
     /// The voice, its zero-phase filters and its effects back to their initial state.
     fn reset_chain(&mut self, filters: &mut [FilterSlot]) {
@@ -540,7 +622,10 @@ impl VoiceSlot {
                 zp.reset();
             }
         }
-        for k in [self.spatial, self.flanger].into_iter().flatten() {
+        for k in [self.glitch, self.spatial, self.flanger]
+            .into_iter()
+            .flatten()
+        {
             if let Some(slot) = filters.get_mut(k) {
                 slot.reset_fx();
             }
