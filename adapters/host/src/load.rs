@@ -18,10 +18,36 @@ pub struct LoadedTrack {
     pub json: String,
     /// The file the track came from (relative asset paths resolve against its folder).
     pub path: Option<PathBuf>,
+    /// Decoded clip audio at the track's rate (the arena the clips refer to).
+    pub pcm: Arc<[entrain_dsp::Frame]>,
+}
+
+impl LoadedTrack {
+    /// The track and its clip audio, for an engine.
+    pub fn shared(&self) -> crate::SharedTrack {
+        self.into()
+    }
+
+    /// The same track rendered at `rate`: clip audio decoded again at that rate.
+    pub fn at_rate(&self, rate: u32) -> Result<LoadedTrack, LoadError> {
+        if rate == self.track.sample_rate {
+            return Ok(self.clone());
+        }
+        let mut t = (*self.track).clone();
+        t.sample_rate = rate;
+        let dir = self.path.as_deref().and_then(Path::parent);
+        let pcm = crate::assets::load_clips(&mut t, &self.info.clip_entries, dir, rate)?;
+        Ok(LoadedTrack {
+            track: Arc::new(t),
+            pcm: Arc::from(pcm),
+            ..self.clone()
+        })
+    }
 }
 
 /// Why a track could not be loaded.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum LoadError {
     /// The file could not be read.
     #[error("cannot read {path}: {source}")]
@@ -37,6 +63,9 @@ pub enum LoadError {
     /// The background noise preset (or its input audio) could not be used.
     #[error("background noise: {0}")]
     Noise(#[from] crate::noise::NoiseLoadError),
+    /// An overlay clip's audio could not be used.
+    #[error("{0}")]
+    Clip(#[from] crate::assets::ClipLoadError),
 }
 
 impl LoadError {
@@ -44,7 +73,7 @@ impl LoadError {
     pub fn report(&self) -> Option<&Report> {
         match self {
             LoadError::Invalid(r, _) => Some(r),
-            LoadError::Io { .. } | LoadError::Noise(_) => None,
+            LoadError::Io { .. } | LoadError::Noise(_) | LoadError::Clip(_) => None,
         }
     }
 }
@@ -98,12 +127,17 @@ fn load(json: String, path: Option<PathBuf>) -> Result<LoadedTrack, LoadError> {
         Ok(mut warnings) => {
             // Background noise preset, read before the track is shared.
             crate::noise::complete_track_noise(&mut track, &info, path.as_deref(), &mut warnings)?;
+            // Clip audio, decoded and resampled once, before the track is shared.
+            let dir = path.as_deref().and_then(Path::parent);
+            let rate = track.sample_rate;
+            let pcm = crate::assets::load_clips(&mut track, &info.clip_entries, dir, rate)?;
             Ok(LoadedTrack {
                 track: Arc::from(track),
                 info,
                 warnings,
                 json,
                 path,
+                pcm: Arc::from(pcm),
             })
         }
         Err(report) => Err(LoadError::Invalid(Box::new(report), path)),

@@ -738,6 +738,41 @@ pub struct Track<const S: usize = DEFAULT_MAX_STEPS, const V: usize = DEFAULT_MA
     /// Level multipliers of the layers of the mix, set by the host (the original Rust
     /// port's `config.toml` `voice_gain`/`noise_gain`/`clip_gain`); 1.0 = as written.
     pub mix: MixGains,
+    /// Overlay clips (filled by the host once their audio is decoded).
+    pub clips: Vec<ClipSpec, MAX_CLIPS>,
+}
+
+/// Maximum number of overlay clips in a track.
+pub const MAX_CLIPS: usize = 32;
+
+/// A range of stereo frames in the host's PCM arena (decoded audio, resampled to the
+/// track's rate; see `TrackSource::pcm`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct PcmRef {
+    /// First frame in the arena.
+    pub offset: u64,
+    /// Frames.
+    pub frames: u64,
+}
+
+/// An overlay clip (TRACK_FORMAT.md §10), decoded, resampled and cut by the host; the
+/// engine only places it. The GUI's `pan`, `fade_in`, `fade_out` and `duration`, which
+/// no original renderer honours, are implemented as intended.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ClipSpec {
+    /// The clip's frames.
+    pub pcm: PcmRef,
+    /// First output frame (`floor(start·sr)`).
+    pub start: u64,
+    /// Linear gain.
+    pub gain: f32,
+    /// Channel gains of an equal-power pan normalised to unity at the centre
+    /// (`pan2(pan)·√2`), or `None` for no pan.
+    pub pan: Option<(f32, f32)>,
+    /// Frames of the linear fade-in (`linspace(0, 1, n)`, end point included).
+    pub fade_in: u64,
+    /// Frames of the linear fade-out at the end.
+    pub fade_out: u64,
 }
 
 /// Level multipliers of the three layers of the mix.
@@ -771,6 +806,7 @@ impl<const S: usize, const V: usize> Default for Track<S, V> {
             voices: Vec::new(),
             noise: None,
             mix: MixGains::default(),
+            clips: Vec::new(),
         }
     }
 }
@@ -786,6 +822,7 @@ impl<const S: usize, const V: usize> Track<S, V> {
             voices: &self.voices,
             noise: self.noise.as_ref(),
             mix: self.mix,
+            clips: &self.clips,
         }
     }
 }
@@ -807,6 +844,8 @@ pub struct TrackRef<'a> {
     pub noise: Option<&'a crate::noise::NoiseSpec>,
     /// Layer level multipliers.
     pub mix: MixGains,
+    /// Overlay clips.
+    pub clips: &'a [ClipSpec],
 }
 
 impl<'a> TrackRef<'a> {

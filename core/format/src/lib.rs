@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod clips;
 pub mod error;
 pub mod noise;
 pub mod params;
