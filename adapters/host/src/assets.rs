@@ -105,12 +105,12 @@ impl SharedTrack {
     }
 }
 
-/// Why a clip could not be used.
+/// Why an audio file a track refers to could not be used.
 #[derive(Debug, thiserror::Error)]
-#[error("clip {index} ({path}): {reason}")]
-pub struct ClipLoadError {
-    /// Clip index in the track.
-    pub index: u16,
+#[error("{what} ({path}): {reason}")]
+pub struct AssetError {
+    /// Which part of the track (`clip 2`, `step 1, voice 0`).
+    pub what: String,
     /// The path as resolved.
     pub path: PathBuf,
     /// What went wrong.
@@ -123,6 +123,21 @@ fn cut_fade_frames(keep: usize, rate: u32) -> usize {
     ((0.05 * rate as f64) as usize).min(keep / 4)
 }
 
+/// Decodes every audio file `track` refers to at `rate` — the overlay clips of `entries`
+/// and the sources of its subliminal voices (named in `json`, the track's text) — resolving
+/// paths against `dir`, and fills the track's references. Returns the PCM arena.
+pub fn load_assets(
+    track: &mut Track,
+    entries: &[ClipEntry],
+    json: &str,
+    dir: Option<&Path>,
+    rate: u32,
+) -> Result<Vec<Frame>, AssetError> {
+    let mut pcm = load_clips(track, entries, dir, rate)?;
+    prepare_subliminals(track, json, dir, rate, &mut pcm)?;
+    Ok(pcm)
+}
+
 /// Decodes every clip of `entries` at `rate`, resolving paths against `dir`, and fills
 /// `track.clips`. Returns the PCM arena.
 pub fn load_clips(
@@ -130,22 +145,23 @@ pub fn load_clips(
     entries: &[ClipEntry],
     dir: Option<&Path>,
     rate: u32,
-) -> Result<Vec<Frame>, ClipLoadError> {
+) -> Result<Vec<Frame>, AssetError> {
     track.clips.clear();
     let mut pcm: Vec<Frame> = Vec::new();
     for e in entries {
+        let what = format!("clip {}", e.index);
         let path = match crate::noise::resolve(dir, &e.path) {
             Ok(p) => p,
             Err(err) => {
-                return Err(ClipLoadError {
-                    index: e.index,
+                return Err(AssetError {
+                    what,
                     path: PathBuf::from(e.path.as_str()),
                     reason: err.to_string(),
                 });
             }
         };
-        let fail = |reason: String| ClipLoadError {
-            index: e.index,
+        let fail = |reason: String| AssetError {
+            what: what.clone(),
             path: path.clone(),
             reason,
         };
@@ -195,4 +211,166 @@ pub fn load_clips(
             .map_err(|_| fail("too many clips".into()))?;
     }
     Ok(pcm)
+}
+
+/// Prepares the subliminal voices (VOICES.md §11 steps 1–2 and the normalisation of
+/// step 4): each source decoded, averaged to mono, resampled to `rate`, multiplied by the
+/// carrier from its own start and normalised to peak 1, appended to `pcm`; then the peak
+/// of the combined signal over the step is measured with the engine's own f32 arithmetic.
+/// Unlike the original, an unreadable or empty source is an error, not a silent skip.
+pub fn prepare_subliminals(
+    track: &mut Track,
+    json: &str,
+    dir: Option<&Path>,
+    rate: u32,
+    pcm: &mut Vec<Frame>,
+) -> Result<(), AssetError> {
+    use entrain_engine::model::{SubliminalMode, VoiceParams, MAX_SUBLIMINAL_SOURCES};
+    for si in 0..track.steps.len() {
+        let step = track.steps[si];
+        for vj in 0..step.voice_count as usize {
+            let g = step.first_voice as usize + vj;
+            let VoiceParams::Subliminal(mut p) = track.voices[g].params else {
+                continue;
+            };
+            let what = format!("step {si}, voice {vj}");
+            let mut files: Vec<String> = Vec::new();
+            for n in p.names() {
+                let raw = json.get(n.start as usize..n.end as usize).unwrap_or("");
+                let mut text: heapless::String<1024> = heapless::String::new();
+                if !entrain_format::value::unescape_into(raw, &mut text) {
+                    return Err(AssetError {
+                        what,
+                        path: PathBuf::from(raw),
+                        reason: "file name too long or badly escaped".into(),
+                    });
+                }
+                files.extend(
+                    text.split(';')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(String::from),
+                );
+            }
+            if files.len() > MAX_SUBLIMINAL_SOURCES {
+                return Err(AssetError {
+                    what,
+                    path: PathBuf::from(files.join(";")),
+                    reason: format!("more than {MAX_SUBLIMINAL_SOURCES} source files"),
+                });
+            }
+            p.segment_count = 0;
+            for f in &files {
+                let path = crate::noise::resolve(dir, f).map_err(|e| AssetError {
+                    what: what.clone(),
+                    path: PathBuf::from(f),
+                    reason: e.to_string(),
+                })?;
+                let fail = |reason: String| AssetError {
+                    what: what.clone(),
+                    path: path.clone(),
+                    reason,
+                };
+                let d = decode_file(&path).map_err(|e| fail(e.to_string()))?;
+                // Average the channels to mono.
+                let ch = d.channels.max(1);
+                let mono: Vec<Frame> = d
+                    .samples
+                    .chunks_exact(ch)
+                    .map(|s| {
+                        let m = s.iter().map(|&x| x as f64).sum::<f64>() / ch as f64;
+                        [m as f32, m as f32]
+                    })
+                    .collect();
+                let mono = resample_stereo(&mono, d.rate, rate).map_err(&fail)?;
+                if mono.is_empty() {
+                    return Err(fail("no audio".into()));
+                }
+                // DSB-SC modulation from the file's start, normalised to peak 1.
+                let w = entrain_dsp::math::TAU * p.carrier_hz / rate as f64;
+                let seg: Vec<f64> = mono
+                    .iter()
+                    .enumerate()
+                    .map(|(j, x)| x[0] as f64 * entrain_dsp::math::sin(w * j as f64))
+                    .collect();
+                let peak = seg.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+                if peak <= 0.0 {
+                    return Err(fail("the source is silent".into()));
+                }
+                let offset = pcm.len() as u64;
+                pcm.extend(seg.iter().map(|v| {
+                    let x = (v / peak) as f32;
+                    [x, x]
+                }));
+                p.segments[p.segment_count as usize] = PcmRef {
+                    offset,
+                    frames: seg.len() as u64,
+                };
+                p.segment_count += 1;
+            }
+            // Peak of the combined signal over the step, as the voice computes it.
+            let n = (step.duration * rate as f64).max(0.0) as u64;
+            let segs = p.segments();
+            if segs.is_empty() {
+                // No sources: the voice is silent (as the original).
+                p.norm = 0.0;
+                track.voices[g].params = VoiceParams::Subliminal(p);
+                continue;
+            }
+            let value = |i: u64| -> f32 {
+                match p.mode {
+                    SubliminalMode::Stack => {
+                        let mut acc = 0.0f32;
+                        for s in segs {
+                            acc += pcm[(s.offset + i % s.frames) as usize][0];
+                        }
+                        acc / segs.len() as f32
+                    }
+                    SubliminalMode::Sequence => {
+                        let gap = rate as u64;
+                        let cycle: u64 = segs.iter().map(|s| s.frames + gap).sum();
+                        let mut q = i % cycle;
+                        for s in segs {
+                            if q < s.frames {
+                                return pcm[(s.offset + q) as usize][0];
+                            }
+                            q -= s.frames;
+                            if q < gap {
+                                return 0.0;
+                            }
+                            q -= gap;
+                        }
+                        0.0
+                    }
+                }
+            };
+            // The combination repeats with the least common multiple of the segment
+            // lengths (stack) or the cycle (sequence): no need to look further.
+            let period = match p.mode {
+                SubliminalMode::Stack => segs.iter().fold(1u64, |l, s| lcm(l, s.frames)),
+                SubliminalMode::Sequence => segs.iter().map(|s| s.frames + rate as u64).sum(),
+            };
+            let look = n.min(period.max(1));
+            let mut peak = 0.0f32;
+            for i in 0..look {
+                peak = peak.max(value(i).abs());
+            }
+            p.norm = if peak > 0.0 { 1.0 / peak } else { 0.0 };
+            track.voices[g].params = VoiceParams::Subliminal(p);
+        }
+    }
+    Ok(())
+}
+
+fn lcm(a: u64, b: u64) -> u64 {
+    fn gcd(mut a: u64, mut b: u64) -> u64 {
+        while b != 0 {
+            (a, b) = (b, a % b);
+        }
+        a
+    }
+    if a == 0 || b == 0 {
+        return a.max(b);
+    }
+    (a / gcd(a, b)).saturating_mul(b)
 }

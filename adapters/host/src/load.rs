@@ -36,7 +36,8 @@ impl LoadedTrack {
         let mut t = (*self.track).clone();
         t.sample_rate = rate;
         let dir = self.path.as_deref().and_then(Path::parent);
-        let pcm = crate::assets::load_clips(&mut t, &self.info.clip_entries, dir, rate)?;
+        let pcm =
+            crate::assets::load_assets(&mut t, &self.info.clip_entries, &self.json, dir, rate)?;
         Ok(LoadedTrack {
             track: Arc::new(t),
             pcm: Arc::from(pcm),
@@ -63,9 +64,9 @@ pub enum LoadError {
     /// The background noise preset (or its input audio) could not be used.
     #[error("background noise: {0}")]
     Noise(#[from] crate::noise::NoiseLoadError),
-    /// An overlay clip's audio could not be used.
+    /// An audio file the track refers to (clip, subliminal source) could not be used.
     #[error("{0}")]
-    Clip(#[from] crate::assets::ClipLoadError),
+    Asset(#[from] crate::assets::AssetError),
 }
 
 impl LoadError {
@@ -73,7 +74,7 @@ impl LoadError {
     pub fn report(&self) -> Option<&Report> {
         match self {
             LoadError::Invalid(r, _) => Some(r),
-            LoadError::Io { .. } | LoadError::Noise(_) | LoadError::Clip(_) => None,
+            LoadError::Io { .. } | LoadError::Noise(_) | LoadError::Asset(_) => None,
         }
     }
 }
@@ -130,7 +131,7 @@ fn load(json: String, path: Option<PathBuf>) -> Result<LoadedTrack, LoadError> {
             // Clip audio, decoded and resampled once, before the track is shared.
             let dir = path.as_deref().and_then(Path::parent);
             let rate = track.sample_rate;
-            let pcm = crate::assets::load_clips(&mut track, &info.clip_entries, dir, rate)?;
+            let pcm = crate::assets::load_assets(&mut track, &info.clip_entries, &json, dir, rate)?;
             Ok(LoadedTrack {
                 track: Arc::from(track),
                 info,

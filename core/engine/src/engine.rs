@@ -609,6 +609,7 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
                         parts.filters,
                         &mut parts.align[off..off + x],
                         self.gains[k],
+                        self.track.pcm(),
                     );
                     head = Some(h);
                 }
@@ -660,6 +661,7 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
                     parts.filters,
                     st,
                     self.gains[a.placement],
+                    self.track.pcm(),
                 ),
             }
             if local < p.xfade {
@@ -802,6 +804,7 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
                 parts.filters,
                 &mut buf[..m],
                 StepGain::Unity,
+                self.track.pcm(),
             );
             for f in &buf[..m] {
                 peak = peak.max(math::fabsf(f[0])).max(math::fabsf(f[1]));
@@ -852,7 +855,14 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
             }
             let slots: Vec<u16, MAX_VOICES_PER_STEP> = (0..count as u16).collect();
             let (head, _) = parts.align[x..].split_at_mut(x);
-            render_step_into(parts.voices, &slots, parts.filters, head, self.gains[k]);
+            render_step_into(
+                parts.voices,
+                &slots,
+                parts.filters,
+                head,
+                self.gains[k],
+                self.track.pcm(),
+            );
         }
         let parts = self.mem.parts();
         let lag = correlate_lag(&parts.align[..x], &parts.align[x..2 * x], parts.fft);
@@ -962,6 +972,7 @@ fn render_step_into(
     filters: &mut [FilterSlot],
     out: &mut [Frame],
     gain: StepGain,
+    pcm: &[Frame],
 ) {
     for f in out.iter_mut() {
         *f = [0.0, 0.0];
@@ -975,7 +986,7 @@ fn render_step_into(
             let Some(v) = voices.get_mut(k as usize) else {
                 continue;
             };
-            v.process(t, filters);
+            v.process_with(t, filters, pcm);
             for (a, b) in o.iter_mut().zip(t.iter()) {
                 a[0] += b[0];
                 a[1] += b[1];

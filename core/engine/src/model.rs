@@ -627,6 +627,68 @@ pub enum VoiceParams {
     SamMonaural(SamMonauralParams),
     /// Session-Builder `dual_pulse_binaural`.
     DualPulse(DualPulseParams),
+    /// `subliminal_encode`.
+    Subliminal(SubliminalParams),
+}
+
+/// Maximum number of source files of one subliminal voice.
+pub const MAX_SUBLIMINAL_SOURCES: usize = 8;
+
+/// A byte range of the track's JSON text (a string value, raw, still escaped).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct TextRef {
+    /// First byte.
+    pub start: u32,
+    /// One past the last byte.
+    pub end: u32,
+}
+
+/// How the sources of a subliminal voice are combined.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum SubliminalMode {
+    /// One after another with 1 s of silence between them, looping (the default).
+    #[default]
+    Sequence,
+    /// All at once, each looped, averaged.
+    Stack,
+}
+
+impl SubliminalParams {
+    /// The named sources.
+    pub fn names(&self) -> &[TextRef] {
+        &self.names[..(self.name_count as usize).min(MAX_SUBLIMINAL_SOURCES)]
+    }
+
+    /// The prepared segments.
+    pub fn segments(&self) -> &[PcmRef] {
+        &self.segments[..(self.segment_count as usize).min(MAX_SUBLIMINAL_SOURCES)]
+    }
+}
+
+/// `subliminal_encode` (VOICES.md §11): recorded audio amplitude-modulated onto a 15–20 kHz
+/// carrier. The host decodes the sources, mixes each to mono, resamples it to the track's
+/// rate, multiplies it by the carrier and normalises it to peak 1 (`segments`), and
+/// measures the peak of the combined signal over the step (`norm`); the engine plays.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SubliminalParams {
+    /// Sequence or stack.
+    pub mode: SubliminalMode,
+    /// `carrierFreq`, clipped to 15,000..20,000 Hz.
+    pub carrier_hz: f64,
+    /// `amp`: peak level of the output.
+    pub amp: f64,
+    /// Where the file names are written in the track's JSON (`audio_paths`, a list or one
+    /// `;`-separated string, else `audio_path`): the first `name_count` entries.
+    pub names: [TextRef; MAX_SUBLIMINAL_SOURCES],
+    /// Entries of `names` in use.
+    pub name_count: u8,
+    /// The prepared segments in the PCM arena (mono, stored as L = R): the first
+    /// `segment_count` entries.
+    pub segments: [PcmRef; MAX_SUBLIMINAL_SOURCES],
+    /// Entries of `segments` in use.
+    pub segment_count: u8,
+    /// `1 / peak` of the combined signal over the step (0 when there is nothing).
+    pub norm: f32,
 }
 
 /// A voice's volume envelope (TRACK_FORMAT.md §5), the INTENDED behaviour.

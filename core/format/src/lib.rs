@@ -15,6 +15,7 @@ pub mod clips;
 pub mod error;
 pub mod noise;
 pub mod params;
+pub mod subliminal;
 pub mod syntax;
 pub mod track;
 pub mod value;
