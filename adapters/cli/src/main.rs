@@ -13,11 +13,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use config::FileConfig;
 use entrain_dsp::hash::Fnv1a64;
 use entrain_engine::engine::{Config, Mode};
-use entrain_engine::model::{MixGains, Track};
+use entrain_engine::model::MixGains;
 use entrain_host::load::format_report;
 use entrain_host::{
     build_engine, load_track_file, load_track_str, render_to_file, LoadError, LoadedTrack,
-    OutputFormat, RenderError, RenderOptions,
+    OutputFormat, RenderError, RenderOptions, SharedTrack,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
@@ -236,8 +236,9 @@ fn load(path: &Path) -> Result<LoadedTrack> {
             print_warnings(&t, Some(path));
             Ok(t)
         }
-        Err(e @ (LoadError::Io { .. } | LoadError::Noise(_))) => Err(anyhow!(e)),
         Err(LoadError::Invalid(report, p)) => Err(anyhow!(format_report(&report, p.as_deref()))),
+        Err(e @ LoadError::Io { .. }) => Err(anyhow!(e)),
+        Err(e) => Err(anyhow!("{}: {e}", path.display())),
     }
 }
 
@@ -253,9 +254,6 @@ fn print_warnings(t: &LoadedTrack, path: Option<&Path>) {
             "warning: {prefix}… and {} more warnings",
             t.warnings.more_warnings
         );
-    }
-    if t.info.clips.is_some() {
-        eprintln!("warning: {prefix}overlay clips are not rendered by this version");
     }
 }
 
@@ -337,26 +335,32 @@ fn render(cfg: &FileConfig, a: RenderArgs) -> Result<()> {
     render_loaded(cfg, t, out, a)
 }
 
-/// The track as this render needs it: at another sample rate (the engine renders at the
-/// track's rate) and with the configuration's layer gains.
-fn prepared(track: &Arc<Track>, rate: Option<u32>, cfg: &FileConfig) -> Result<Arc<Track>> {
+/// The track as this render needs it: at another sample rate (clip audio decoded again
+/// at that rate) and with the configuration's layer gains.
+fn prepared(t: &LoadedTrack, rate: Option<u32>, cfg: &FileConfig) -> Result<SharedTrack> {
     let mix = MixGains {
         voices: cfg.voice_gain,
         noise: cfg.noise_gain,
         clips: cfg.clip_gain,
     };
-    if rate.is_none() && mix == track.mix {
-        return Ok(track.clone());
-    }
-    let mut t = (**track).clone();
-    t.mix = mix;
-    if let Some(r) = rate {
-        if !(8000..=192_000).contains(&r) {
-            bail!("--sample-rate {r} is outside 8000..192000 Hz");
+    let retargeted;
+    let base = match rate {
+        Some(r) if !(8000..=192_000).contains(&r) => {
+            bail!("--sample-rate {r} is outside 8000..192000 Hz")
         }
-        t.sample_rate = r;
+        Some(r) => {
+            retargeted = t.at_rate(r).map_err(|e| anyhow!("{e}"))?;
+            &retargeted
+        }
+        None => t,
+    };
+    let mut shared = base.shared();
+    if shared.track.mix != mix {
+        let mut tr = (*shared.track).clone();
+        tr.mix = mix;
+        shared.track = Arc::new(tr);
     }
-    Ok(Arc::new(t))
+    Ok(shared)
 }
 
 fn render_loaded(cfg: &FileConfig, t: LoadedTrack, out: PathBuf, a: RenderArgs) -> Result<()> {
@@ -384,8 +388,8 @@ fn render_loaded(cfg: &FileConfig, t: LoadedTrack, out: PathBuf, a: RenderArgs) 
     if cfg.gpu {
         eprintln!("note: GPU mixing is not available in this build; mixing on the CPU");
     }
-    let track = prepared(&t.track, a.sample_rate, cfg)?;
-    let sr = track.sample_rate as f64;
+    let track = prepared(&t, a.sample_rate, cfg)?;
+    let sr = track.track.sample_rate as f64;
     let ecfg = Config {
         mode: a.mode.into(),
         target_level: a.level,
@@ -478,7 +482,7 @@ fn play(cfg: &FileConfig, t: &LoadedTrack, start: f64, level: f32) -> Result<()>
     if !start.is_finite() || start < 0.0 {
         bail!("--start must be a non-negative number of seconds");
     }
-    let track = prepared(&t.track, None, cfg)?;
+    let track = prepared(t, None, cfg)?;
     let mut p = Player::start(
         &track,
         &PlayOptions {
@@ -519,7 +523,7 @@ fn play(cfg: &FileConfig, t: &LoadedTrack, start: f64, level: f32) -> Result<()>
     }
     let total = {
         let e = build_engine(
-            t.track.clone(),
+            t,
             Config {
                 mode: Mode::Streaming,
                 ..Config::default()
@@ -601,7 +605,7 @@ fn check(path: &Path) -> Result<()> {
             );
             Ok(())
         }
-        Err(e @ (LoadError::Io { .. } | LoadError::Noise(_))) => Err(anyhow!(e)),
+        Err(e @ LoadError::Io { .. }) => Err(anyhow!(e)),
         Err(LoadError::Invalid(report, p)) => {
             for e in report.errors.iter() {
                 println!("{}: {e}", p.as_deref().unwrap_or(path).display());
@@ -619,6 +623,7 @@ fn check(path: &Path) -> Result<()> {
                 report.errors.len() + report.more_errors
             )
         }
+        Err(e) => Err(anyhow!("{}: {e}", path.display())),
     }
 }
 
@@ -626,7 +631,7 @@ fn info(path: &Path) -> Result<()> {
     let t = load(path)?;
     let tr = t.track.view();
     let e = build_engine(
-        t.track.clone(),
+        &t,
         Config {
             mode: Mode::Streaming,
             ..Config::default()
@@ -699,8 +704,8 @@ fn hash(path: &Path, block: usize, mode: ModeArg, duration: Option<f64>) -> Resu
         mode: mode.into(),
         ..Config::default()
     };
-    let mut engine = build_engine(t.track.clone(), cfg, &mut |_| {})
-        .map_err(|e| anyhow!("{}: {e:?}", path.display()))?;
+    let mut engine =
+        build_engine(&t, cfg, &mut |_| {}).map_err(|e| anyhow!("{}: {e:?}", path.display()))?;
     let total = match duration {
         Some(d) => ((d * sr) as u64).min(engine.total_frames()),
         None => engine.total_frames(),

@@ -137,7 +137,7 @@ fn mmss(s: f64) -> String {
 pub fn draw(t: &LoadedTrack, out: &Path) -> Result<()> {
     let tr = t.track.view();
     let engine = build_engine(
-        t.track.clone(),
+        t,
         Config {
             mode: Mode::Streaming,
             ..Config::default()

@@ -288,3 +288,49 @@ fn config_gains_change_the_mix() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains("voice_gain"));
 }
+
+#[test]
+fn clips_are_rendered_and_remote_clips_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    // A copy of the shared example next to its assets would need copying; render in place.
+    let out = dir.path().join("c.wav");
+    let mut c = bin();
+    c.arg("render")
+        .arg(shared("tracks/subliminal_and_clips.json"))
+        .arg("-o")
+        .arg(&out)
+        .args(["--start", "36", "-q"]);
+    assert!(run(c).status.success());
+    let r = hound::WavReader::open(&out).unwrap();
+    // The last clip (a 2 s phrase at 37 s) ends the 39 s track.
+    assert_eq!(r.duration(), 3 * 44100);
+    // A remote clip is a located error and nothing is written.
+    let t = write_track(
+        dir.path(),
+        "remote.json",
+        r#"{"progression": [{"duration": 1, "voices": []}], "overlay_clips": [{"file_path": "https://example.com/a.wav", "start": 0}]}"#,
+    );
+    let out2 = dir.path().join("never.wav");
+    let mut c = bin();
+    c.arg("render").arg(&t).arg("-o").arg(&out2);
+    let o = run(c);
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(e.contains("clip 0") && e.contains("remote location"), "{e}");
+    assert!(!out2.exists());
+    // A missing clip file names the clip and the file.
+    let t = write_track(
+        dir.path(),
+        "missing.json",
+        r#"{"progression": [{"duration": 1, "voices": []}], "clips": [{"path": "nope.wav"}]}"#,
+    );
+    let mut c = bin();
+    c.arg("render").arg(&t).arg("-o").arg(&out2);
+    let o = run(c);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("clip 0") && stderr(&o).contains("nope.wav"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -20,7 +20,7 @@ use entrain_dsp::Frame;
 use entrain_engine::engine::{Config, Mode};
 use entrain_engine::model::Track;
 use entrain_host::alloc_guard::RealtimeScope;
-use entrain_host::{build_engine, HostEngine};
+use entrain_host::{build_engine, HostEngine, SharedTrack};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -143,7 +143,7 @@ pub fn track_at_rate(track: &Track, rate: u32) -> Arc<Track> {
 }
 
 fn make_engine(
-    track: &Track,
+    track: SharedTrack,
     rate: u32,
     level: f32,
     start_frame: u64,
@@ -153,11 +153,8 @@ fn make_engine(
         target_level: level,
         phase_align: false,
     };
-    let t = if track.sample_rate == rate {
-        Arc::new(track.clone())
-    } else {
-        track_at_rate(track, rate)
-    };
+    // The engine renders at the device rate (clip audio resampled to it).
+    let t = track.at_rate(rate).map_err(PlayError::Engine)?;
     let mut e =
         build_engine(t, cfg, &mut |_| {}).map_err(|e| PlayError::Engine(format!("{e:?}")))?;
     e.seek(start_frame);
@@ -166,7 +163,7 @@ fn make_engine(
 
 impl Player {
     /// Opens the default output device and starts playing `track` from `opts.start_s`.
-    pub fn start(track: &Track, opts: &PlayOptions) -> Result<Self, PlayError> {
+    pub fn start(track: impl Into<SharedTrack>, opts: &PlayOptions) -> Result<Self, PlayError> {
         let p = Self::prepare(track, opts)?;
         p.play()?;
         Ok(p)
@@ -174,10 +171,11 @@ impl Player {
 
     /// Opens the device and builds the stream without starting it (commands may be
     /// queued, e.g. scheduled with [`Player::send_at`], before [`Player::play`]).
-    pub fn prepare(track: &Track, opts: &PlayOptions) -> Result<Self, PlayError> {
+    pub fn prepare(track: impl Into<SharedTrack>, opts: &PlayOptions) -> Result<Self, PlayError> {
+        let track: SharedTrack = track.into();
         let host = cpal::default_host();
         let device = host.default_output_device().ok_or(PlayError::NoDevice)?;
-        let (config, format) = choose_config(&device, track.sample_rate)?;
+        let (config, format) = choose_config(&device, track.track.sample_rate)?;
         let rate = config.sample_rate;
         let start = (opts.start_s.max(0.0) * rate as f64) as u64;
         let mut engine = make_engine(track, rate, opts.level, start)?;
@@ -311,14 +309,18 @@ impl Player {
 
     /// Replaces the track while playing, keeping the position (crossfaded over
     /// [`SWAP_CROSSFADE_S`]). The new engine is built here; the audio thread positions it.
-    pub fn update_track(&mut self, track: &Track) -> Result<(), PlayError> {
-        let e = make_engine(track, self.rate, self.level, 0)?;
+    pub fn update_track(&mut self, track: impl Into<SharedTrack>) -> Result<(), PlayError> {
+        let e = make_engine(track.into(), self.rate, self.level, 0)?;
         self.send(Command::Swap(e))
     }
 
     /// [`Player::update_track`] taking effect exactly after `frame` delivered frames.
-    pub fn update_track_at(&mut self, frame: u64, track: &Track) -> Result<(), PlayError> {
-        let e = make_engine(track, self.rate, self.level, 0)?;
+    pub fn update_track_at(
+        &mut self,
+        frame: u64,
+        track: impl Into<SharedTrack>,
+    ) -> Result<(), PlayError> {
+        let e = make_engine(track.into(), self.rate, self.level, 0)?;
         self.send_at(frame, Command::Swap(e))
     }
 

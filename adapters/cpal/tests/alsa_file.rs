@@ -71,7 +71,7 @@ fn offline_of(json: &str, start: u64, frames: usize) -> Vec<[f32; 2]> {
         target_level: 0.25,
         phase_align: false,
     };
-    let mut e = build_engine(t.track.clone(), cfg, &mut |_| {}).unwrap();
+    let mut e = build_engine(&t, cfg, &mut |_| {}).unwrap();
     e.seek(start);
     let mut v = vec![[0.0f32; 2]; frames];
     e.render(&mut v);
@@ -137,7 +137,7 @@ fn scenario_swap() {
     }
     let other = load_track_str(&other_json()).unwrap();
     child_play(0.0, 3 * 44100, |p| {
-        p.update_track_at(20_000, &other.track).unwrap();
+        p.update_track_at(20_000, &other).unwrap();
     });
 }
 
@@ -147,8 +147,7 @@ fn scenario_no_device() {
         return;
     }
     let t = load_track_str(&track_json()).unwrap();
-    let e =
-        Player::start(&t.track, &PlayOptions::default()).expect_err("no device must be an error");
+    let e = Player::start(&t, &PlayOptions::default()).expect_err("no device must be an error");
     let msg = e.to_string();
     assert!(!msg.is_empty());
     println!("no-device error: {msg}");

@@ -4,11 +4,14 @@
 //! final name).
 
 pub mod alloc_guard;
+pub mod assets;
+pub mod audio;
 pub mod load;
 pub mod memory;
 pub mod noise;
 pub mod output;
 
+pub use assets::SharedTrack;
 pub use load::{
     load_track_file, load_track_str, load_track_str_with_preset, LoadError, LoadedTrack,
 };

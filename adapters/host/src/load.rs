@@ -18,10 +18,37 @@ pub struct LoadedTrack {
     pub json: String,
     /// The file the track came from (relative asset paths resolve against its folder).
     pub path: Option<PathBuf>,
+    /// Decoded clip audio at the track's rate (the arena the clips refer to).
+    pub pcm: Arc<[entrain_dsp::Frame]>,
+}
+
+impl LoadedTrack {
+    /// The track and its clip audio, for an engine.
+    pub fn shared(&self) -> crate::SharedTrack {
+        self.into()
+    }
+
+    /// The same track rendered at `rate`: clip audio decoded again at that rate.
+    pub fn at_rate(&self, rate: u32) -> Result<LoadedTrack, LoadError> {
+        if rate == self.track.sample_rate {
+            return Ok(self.clone());
+        }
+        let mut t = (*self.track).clone();
+        t.sample_rate = rate;
+        let dir = self.path.as_deref().and_then(Path::parent);
+        let pcm =
+            crate::assets::load_assets(&mut t, &self.info.clip_entries, &self.json, dir, rate)?;
+        Ok(LoadedTrack {
+            track: Arc::new(t),
+            pcm: Arc::from(pcm),
+            ..self.clone()
+        })
+    }
 }
 
 /// Why a track could not be loaded.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum LoadError {
     /// The file could not be read.
     #[error("cannot read {path}: {source}")]
@@ -37,6 +64,9 @@ pub enum LoadError {
     /// The background noise preset (or its input audio) could not be used.
     #[error("background noise: {0}")]
     Noise(#[from] crate::noise::NoiseLoadError),
+    /// An audio file the track refers to (clip, subliminal source) could not be used.
+    #[error("{0}")]
+    Asset(#[from] crate::assets::AssetError),
 }
 
 impl LoadError {
@@ -44,7 +74,7 @@ impl LoadError {
     pub fn report(&self) -> Option<&Report> {
         match self {
             LoadError::Invalid(r, _) => Some(r),
-            LoadError::Io { .. } | LoadError::Noise(_) => None,
+            LoadError::Io { .. } | LoadError::Noise(_) | LoadError::Asset(_) => None,
         }
     }
 }
@@ -78,12 +108,17 @@ pub fn load_track_str_with_preset(
     match entrain_format::parse(json.as_bytes(), &mut track, &mut info) {
         Ok(mut warnings) => {
             crate::noise::complete_track_noise_from_text(&mut track, &info, preset, &mut warnings)?;
+            // Clip and subliminal audio: read from the working directory when there is a
+            // file system; in a browser a track naming audio files fails with a clear error.
+            let rate = track.sample_rate;
+            let pcm = crate::assets::load_assets(&mut track, &info.clip_entries, json, None, rate)?;
             Ok(LoadedTrack {
                 track: Arc::from(track),
                 info,
                 warnings,
                 json: json.to_owned(),
                 path: None,
+                pcm: Arc::from(pcm),
             })
         }
         Err(report) => Err(LoadError::Invalid(Box::new(report), None)),
@@ -122,12 +157,17 @@ fn load(json: String, path: Option<PathBuf>) -> Result<LoadedTrack, LoadError> {
         Ok(mut warnings) => {
             // Background noise preset, read before the track is shared.
             crate::noise::complete_track_noise(&mut track, &info, path.as_deref(), &mut warnings)?;
+            // Clip audio, decoded and resampled once, before the track is shared.
+            let dir = path.as_deref().and_then(Path::parent);
+            let rate = track.sample_rate;
+            let pcm = crate::assets::load_assets(&mut track, &info.clip_entries, &json, dir, rate)?;
             Ok(LoadedTrack {
                 track: Arc::from(track),
                 info,
                 warnings,
                 json,
                 path,
+                pcm: Arc::from(pcm),
             })
         }
         Err(report) => Err(LoadError::Invalid(Box::new(report), path)),

@@ -1,11 +1,11 @@
 //! Heap-allocated working memory for the engine, sized for one track.
 
+use crate::assets::SharedTrack;
 use entrain_dsp::fft::Complex;
 use entrain_dsp::Frame;
 use entrain_engine::engine::{BuildError, Config, Engine, Memory, Parts};
 use entrain_engine::model::Track;
 use entrain_engine::voices::{FilterSlot, VoiceSlot};
-use std::sync::Arc;
 
 /// Pools and scratch on the heap (allocated once, before rendering starts).
 #[derive(Debug)]
@@ -19,7 +19,7 @@ pub struct HeapMemory {
 impl HeapMemory {
     /// Memory sized for `track` rendered with `cfg`.
     pub fn for_track(track: &Track, cfg: &Config) -> Result<Self, BuildError> {
-        let req = Engine::<Arc<Track>, HeapMemory>::requirements(&track.view(), cfg)?;
+        let req = Engine::<SharedTrack, HeapMemory>::requirements(&track.view(), cfg)?;
         Ok(Self {
             voices: (0..req.voices.max(1))
                 .map(|_| VoiceSlot::default())
@@ -43,14 +43,17 @@ impl Memory for HeapMemory {
 }
 
 /// The engine type hosts use.
-pub type HostEngine = Engine<Arc<Track>, HeapMemory>;
+pub type HostEngine = Engine<SharedTrack, HeapMemory>;
 
-/// Builds an engine for a shared track (analysis passes run here in compatible mode).
+/// Builds an engine for a track (analysis passes run here in compatible mode). Pass a
+/// [`crate::LoadedTrack`] (by reference) so that its clips' audio comes along; a bare
+/// `Arc<Track>` renders tracks without clips (and refuses tracks with clips).
 pub fn build_engine(
-    track: Arc<Track>,
+    track: impl Into<SharedTrack>,
     cfg: Config,
     progress: &mut dyn FnMut(f32),
 ) -> Result<HostEngine, BuildError> {
-    let mem = HeapMemory::for_track(&track, &cfg)?;
+    let track = track.into();
+    let mem = HeapMemory::for_track(&track.track, &cfg)?;
     Engine::with_progress(track, mem, cfg, progress)
 }

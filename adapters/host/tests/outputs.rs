@@ -10,7 +10,7 @@ use std::sync::atomic::AtomicBool;
 
 fn engine() -> entrain_host::HostEngine {
     let t = load_track_str(entrain_host::DEMO_TRACK).unwrap();
-    build_engine(t.track.clone(), Config::default(), &mut |_| {}).unwrap()
+    build_engine(&t, Config::default(), &mut |_| {}).unwrap()
 }
 
 #[test]

@@ -41,7 +41,7 @@ fn rendering_does_not_allocate() {
             mode,
             ..Config::default()
         };
-        let mut e = build_engine(t.track.clone(), cfg, &mut |_| {}).unwrap();
+        let mut e = build_engine(&t, cfg, &mut |_| {}).unwrap();
         let out = dir
             .path()
             .join(if fmt.is_flac() { "x.flac" } else { "x.wav" });

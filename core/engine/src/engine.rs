@@ -37,6 +37,11 @@ pub const MAX_ALIGNED_HEADS: usize = 2;
 pub trait TrackSource {
     /// The borrowed track.
     fn track(&self) -> TrackRef<'_>;
+
+    /// The PCM arena the track's clips refer to (stereo frames at the track's rate).
+    fn pcm(&self) -> &[Frame] {
+        &[]
+    }
 }
 
 impl<D, const S: usize, const V: usize> TrackSource for D
@@ -172,6 +177,12 @@ pub enum BuildError {
         /// Its voices.
         voices: usize,
     },
+    /// A clip refers to frames the track source does not provide (its audio was not
+    /// decoded: build the engine from the loaded track, not the bare model).
+    MissingPcm {
+        /// Clip index.
+        clip: usize,
+    },
     /// Phase alignment was requested but the alignment scratch is too small.
     AlignScratch {
         /// Frames needed.
@@ -267,6 +278,8 @@ pub struct Engine<T: TrackSource, M: Memory> {
     cfg: Config,
     sr: u32,
     tl: Timeline,
+    /// Output length: the timeline, extended by clips that end later.
+    total: u64,
     gains: [StepGain; MAX_PLACEMENTS],
     lags: [u64; MAX_PLACEMENTS],
     out_gain: f32,
@@ -290,7 +303,7 @@ impl<T: TrackSource, M: Memory> core::fmt::Debug for Engine<T, M> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Engine")
             .field("sr", &self.sr)
-            .field("total", &self.tl.total)
+            .field("total", &self.total)
             .field("pos", &self.pos)
             .field("mode", &self.cfg.mode)
             .finish()
@@ -379,6 +392,16 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
         let noise = tr
             .noise
             .map(|s| crate::noise::NoiseLayer::new(s, sr, tl.total));
+        // Clips extend the track when they end later (TRACK_FORMAT.md §10.2); the noise
+        // does not.
+        let pcm_len = track.pcm().len() as u64;
+        let mut total = tl.total;
+        for (k, c) in tr.clips.iter().enumerate() {
+            if c.pcm.offset.saturating_add(c.pcm.frames) > pcm_len {
+                return Err(BuildError::MissingPcm { clip: k });
+            }
+            total = total.max(c.start + c.pcm.frames);
+        }
         if align_on {
             let parts = mem.parts();
             let frames = (2 + MAX_ALIGNED_HEADS) * max_x;
@@ -393,6 +416,7 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
             cfg,
             sr,
             tl,
+            total,
             gains: [StepGain::Unity; MAX_PLACEMENTS],
             lags: [0; MAX_PLACEMENTS],
             out_gain: cfg.target_level,
@@ -437,7 +461,7 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
 
     /// Total frames of the track.
     pub fn total_frames(&self) -> u64 {
-        self.tl.total
+        self.total
     }
 
     /// Current position, frames.
@@ -470,7 +494,7 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
     /// Moves to frame `t` without rendering what precedes it.
     pub fn seek(&mut self, t: u64) {
         self.active.clear();
-        self.pos = t.min(self.tl.total);
+        self.pos = t.min(self.total);
         self.next_event = self.pos;
         self.limiter.reset();
         if let Some(n) = self.noise.as_mut() {
@@ -482,14 +506,14 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
     /// written; frames past the end are zero.
     pub fn render(&mut self, out: &mut [Frame]) -> usize {
         let mut done = 0;
-        while done < out.len() && self.pos < self.tl.total {
+        while done < out.len() && self.pos < self.total {
             if self.pos >= self.next_event {
                 self.update_active();
             }
             let m = (out.len() - done)
                 .min(BLOCK)
                 .min((self.next_event - self.pos) as usize)
-                .min((self.tl.total - self.pos) as usize);
+                .min((self.total - self.pos) as usize);
             let m = m.max(1);
             self.mix_block(&mut out[done..done + m]);
             self.pos += m as u64;
@@ -517,7 +541,7 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
             }
         }
         // Next event: the nearest start or end after t.
-        let mut next = self.tl.total;
+        let mut next = self.total;
         for p in self.tl.placements.iter().take(count) {
             if p.start > t {
                 next = next.min(p.start);
@@ -588,6 +612,7 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
                         parts.filters,
                         &mut parts.align[off..off + x],
                         self.gains[k],
+                        self.track.pcm(),
                     );
                     head = Some(h);
                 }
@@ -639,6 +664,7 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
                     parts.filters,
                     st,
                     self.gains[a.placement],
+                    self.track.pcm(),
                 ),
             }
             if local < p.xfade {
@@ -674,6 +700,11 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
             if let Some(n) = self.noise.as_mut() {
                 n.add_to(self.pos, out, self.mix.noise as f64);
             }
+            // Overlay clips, after the noise (TRACK_FORMAT.md §8.2 order).
+            let tr = self.track.track();
+            if !tr.clips.is_empty() {
+                mix_clips(tr.clips, self.track.pcm(), self.pos, out, self.mix.clips);
+            }
         }
         let g = self.out_gain * self.master;
         match self.cfg.mode {
@@ -696,8 +727,7 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
 
     /// Compatible-mode analysis: step peaks, alignment lags, global peak.
     fn analyze(&mut self, progress: &mut dyn FnMut(f32), align: bool) {
-        let total_work =
-            self.tl.placements.iter().map(|p| p.n).sum::<u64>() + 2 * self.tl.total + 1;
+        let total_work = self.tl.placements.iter().map(|p| p.n).sum::<u64>() + 2 * self.total + 1;
         let mut work = 0u64;
         // 1. Step peaks (each step standalone, as the original normalises it).
         self.out_gain = 1.0;
@@ -777,6 +807,7 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
                 parts.filters,
                 &mut buf[..m],
                 StepGain::Unity,
+                self.track.pcm(),
             );
             for f in &buf[..m] {
                 peak = peak.max(math::fabsf(f[0])).max(math::fabsf(f[1]));
@@ -827,13 +858,66 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
             }
             let slots: Vec<u16, MAX_VOICES_PER_STEP> = (0..count as u16).collect();
             let (head, _) = parts.align[x..].split_at_mut(x);
-            render_step_into(parts.voices, &slots, parts.filters, head, self.gains[k]);
+            render_step_into(
+                parts.voices,
+                &slots,
+                parts.filters,
+                head,
+                self.gains[k],
+                self.track.pcm(),
+            );
         }
         let parts = self.mem.parts();
         let lag = correlate_lag(&parts.align[..x], &parts.align[x..2 * x], parts.fft);
         self.mask = usize::MAX;
         self.seek(0);
         lag
+    }
+}
+
+/// Adds the clips sounding in `[pos, pos + out.len())`.
+fn mix_clips(
+    clips: &[crate::model::ClipSpec],
+    pcm: &[Frame],
+    pos: u64,
+    out: &mut [Frame],
+    layer_gain: f32,
+) {
+    let end = pos + out.len() as u64;
+    for c in clips {
+        let (c0, c1) = (c.start, c.start + c.pcm.frames);
+        if c1 <= pos || c0 >= end {
+            continue;
+        }
+        let from = c0.max(pos);
+        let to = c1.min(end);
+        let n = c.pcm.frames;
+        for t in from..to {
+            let j = t - c0;
+            let Some(x) = pcm.get((c.pcm.offset + j) as usize) else {
+                break;
+            };
+            let mut g = c.gain * layer_gain;
+            if j < c.fade_in {
+                g *= entrain_dsp::linspace::linspace_at(0.0, 1.0, c.fade_in, true, j) as f32;
+            }
+            if c.fade_out > 0 && j >= n - c.fade_out {
+                g *= entrain_dsp::linspace::linspace_at(
+                    1.0,
+                    0.0,
+                    c.fade_out,
+                    true,
+                    j - (n - c.fade_out),
+                ) as f32;
+            }
+            let (l, r) = match c.pan {
+                Some((pl, pr)) => (x[0] * pl, x[1] * pr),
+                None => (x[0], x[1]),
+            };
+            let o = &mut out[(t - pos) as usize];
+            o[0] += l * g;
+            o[1] += r * g;
+        }
     }
 }
 
@@ -891,6 +975,7 @@ fn render_step_into(
     filters: &mut [FilterSlot],
     out: &mut [Frame],
     gain: StepGain,
+    pcm: &[Frame],
 ) {
     for f in out.iter_mut() {
         *f = [0.0, 0.0];
@@ -904,7 +989,7 @@ fn render_step_into(
             let Some(v) = voices.get_mut(k as usize) else {
                 continue;
             };
-            v.process(t, filters);
+            v.process_with(t, filters, pcm);
             for (a, b) in o.iter_mut().zip(t.iter()) {
                 a[0] += b[0];
                 a[1] += b[1];

@@ -627,6 +627,68 @@ pub enum VoiceParams {
     SamMonaural(SamMonauralParams),
     /// Session-Builder `dual_pulse_binaural`.
     DualPulse(DualPulseParams),
+    /// `subliminal_encode`.
+    Subliminal(SubliminalParams),
+}
+
+/// Maximum number of source files of one subliminal voice.
+pub const MAX_SUBLIMINAL_SOURCES: usize = 8;
+
+/// A byte range of the track's JSON text (a string value, raw, still escaped).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct TextRef {
+    /// First byte.
+    pub start: u32,
+    /// One past the last byte.
+    pub end: u32,
+}
+
+/// How the sources of a subliminal voice are combined.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum SubliminalMode {
+    /// One after another with 1 s of silence between them, looping (the default).
+    #[default]
+    Sequence,
+    /// All at once, each looped, averaged.
+    Stack,
+}
+
+impl SubliminalParams {
+    /// The named sources.
+    pub fn names(&self) -> &[TextRef] {
+        &self.names[..(self.name_count as usize).min(MAX_SUBLIMINAL_SOURCES)]
+    }
+
+    /// The prepared segments.
+    pub fn segments(&self) -> &[PcmRef] {
+        &self.segments[..(self.segment_count as usize).min(MAX_SUBLIMINAL_SOURCES)]
+    }
+}
+
+/// `subliminal_encode` (VOICES.md §11): recorded audio amplitude-modulated onto a 15–20 kHz
+/// carrier. The host decodes the sources, mixes each to mono, resamples it to the track's
+/// rate, multiplies it by the carrier and normalises it to peak 1 (`segments`), and
+/// measures the peak of the combined signal over the step (`norm`); the engine plays.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SubliminalParams {
+    /// Sequence or stack.
+    pub mode: SubliminalMode,
+    /// `carrierFreq`, clipped to 15,000..20,000 Hz.
+    pub carrier_hz: f64,
+    /// `amp`: peak level of the output.
+    pub amp: f64,
+    /// Where the file names are written in the track's JSON (`audio_paths`, a list or one
+    /// `;`-separated string, else `audio_path`): the first `name_count` entries.
+    pub names: [TextRef; MAX_SUBLIMINAL_SOURCES],
+    /// Entries of `names` in use.
+    pub name_count: u8,
+    /// The prepared segments in the PCM arena (mono, stored as L = R): the first
+    /// `segment_count` entries.
+    pub segments: [PcmRef; MAX_SUBLIMINAL_SOURCES],
+    /// Entries of `segments` in use.
+    pub segment_count: u8,
+    /// `1 / peak` of the combined signal over the step (0 when there is nothing).
+    pub norm: f32,
 }
 
 /// A voice's volume envelope (TRACK_FORMAT.md §5), the INTENDED behaviour.
@@ -775,6 +837,41 @@ pub struct Track<const S: usize = DEFAULT_MAX_STEPS, const V: usize = DEFAULT_MA
     /// Level multipliers of the layers of the mix, set by the host (the original Rust
     /// port's `config.toml` `voice_gain`/`noise_gain`/`clip_gain`); 1.0 = as written.
     pub mix: MixGains,
+    /// Overlay clips (filled by the host once their audio is decoded).
+    pub clips: Vec<ClipSpec, MAX_CLIPS>,
+}
+
+/// Maximum number of overlay clips in a track.
+pub const MAX_CLIPS: usize = 32;
+
+/// A range of stereo frames in the host's PCM arena (decoded audio, resampled to the
+/// track's rate; see `TrackSource::pcm`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct PcmRef {
+    /// First frame in the arena.
+    pub offset: u64,
+    /// Frames.
+    pub frames: u64,
+}
+
+/// An overlay clip (TRACK_FORMAT.md §10), decoded, resampled and cut by the host; the
+/// engine only places it. The GUI's `pan`, `fade_in`, `fade_out` and `duration`, which
+/// no original renderer honours, are implemented as intended.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ClipSpec {
+    /// The clip's frames.
+    pub pcm: PcmRef,
+    /// First output frame (`floor(start·sr)`).
+    pub start: u64,
+    /// Linear gain.
+    pub gain: f32,
+    /// Channel gains of an equal-power pan normalised to unity at the centre
+    /// (`pan2(pan)·√2`), or `None` for no pan.
+    pub pan: Option<(f32, f32)>,
+    /// Frames of the linear fade-in (`linspace(0, 1, n)`, end point included).
+    pub fade_in: u64,
+    /// Frames of the linear fade-out at the end.
+    pub fade_out: u64,
 }
 
 /// Level multipliers of the three layers of the mix.
@@ -808,6 +905,7 @@ impl<const S: usize, const V: usize> Default for Track<S, V> {
             voices: Vec::new(),
             noise: None,
             mix: MixGains::default(),
+            clips: Vec::new(),
         }
     }
 }
@@ -823,6 +921,7 @@ impl<const S: usize, const V: usize> Track<S, V> {
             voices: &self.voices,
             noise: self.noise.as_ref(),
             mix: self.mix,
+            clips: &self.clips,
         }
     }
 }
@@ -844,6 +943,8 @@ pub struct TrackRef<'a> {
     pub noise: Option<&'a crate::noise::NoiseSpec>,
     /// Layer level multipliers.
     pub mix: MixGains,
+    /// Overlay clips.
+    pub clips: &'a [ClipSpec],
 }
 
 impl<'a> TrackRef<'a> {

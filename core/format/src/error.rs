@@ -18,6 +18,8 @@ pub struct Location {
     pub step: Option<u16>,
     /// Voice index inside the step (0-based), if inside a voice.
     pub voice: Option<u16>,
+    /// Overlay clip index (0-based), if inside a clip.
+    pub clip: Option<u16>,
     /// The key whose value is wrong (empty if none).
     pub key: String<KEY_CAP>,
     /// 1-based line of the value, 0 if unknown.
@@ -56,6 +58,10 @@ impl fmt::Display for Location {
         }
         if let Some(v) = self.voice {
             write!(f, "{sep}voice {v}")?;
+            sep = ", ";
+        }
+        if let Some(c) = self.clip {
+            write!(f, "{sep}clip {c}")?;
             sep = ", ";
         }
         if !self.key.is_empty() {
@@ -137,6 +143,17 @@ pub enum ErrorKind {
         /// The accepted words.
         expected: &'static str,
     },
+    /// A URL or network path: only local files are read.
+    RemoteLocation(String<TEXT_CAP>),
+    /// A value outside its allowed range.
+    OutOfRange {
+        /// The value.
+        value: f64,
+        /// Smallest allowed.
+        min: f64,
+        /// Largest allowed.
+        max: f64,
+    },
 }
 
 impl fmt::Display for ErrorKind {
@@ -168,6 +185,12 @@ impl fmt::Display for ErrorKind {
             ErrorKind::UnknownWord { found, expected } => {
                 write!(f, "\"{found}\" is not one of {expected}")
             }
+            ErrorKind::OutOfRange { value, min, max } => {
+                write!(f, "{value} is outside the allowed range {min}..{max}")
+            }
+            ErrorKind::RemoteLocation(p) => {
+                write!(f, "\"{p}\" is a remote location: only local files are supported")
+            }
         }
     }
 }
@@ -184,7 +207,12 @@ pub struct FormatError {
 impl fmt::Display for FormatError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let loc = &self.location;
-        if loc.step.is_none() && loc.voice.is_none() && loc.key.is_empty() && loc.line == 0 {
+        if loc.step.is_none()
+            && loc.voice.is_none()
+            && loc.clip.is_none()
+            && loc.key.is_empty()
+            && loc.line == 0
+        {
             write!(f, "{}", self.kind)
         } else {
             write!(f, "{loc}: {}", self.kind)

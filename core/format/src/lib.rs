@@ -11,10 +11,12 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod clips;
 pub mod error;
 pub mod fx;
 pub mod noise;
 pub mod params;
+pub mod subliminal;
 pub mod syntax;
 pub mod track;
 pub mod value;

@@ -71,6 +71,8 @@ pub struct TrackInfo {
     pub background: Option<crate::noise::Background>,
     /// How each voice of `Track::voices` resolved (same order).
     pub voice_functions: heapless::Vec<Resolved, 256>,
+    /// The overlay clips (decoded and placed by the host).
+    pub clip_entries: heapless::Vec<crate::clips::ClipEntry, { crate::clips::MAX_CLIPS }>,
 }
 
 /// The original's name of a synth function (its base name, without `_transition`).
@@ -265,12 +267,8 @@ pub fn parse_into<const S: usize, const V: usize>(
     }
     if let Some(c) = top.first_of(CLIPS_KEYS).copied() {
         if let Value::Array(span) = c.value {
-            let mut any = false;
-            let _ = for_each_element::<()>(input, span, |_, _| {
-                any = true;
-                Ok(())
-            });
-            if any {
+            info.clip_entries = crate::clips::parse_clips(input, span, sr as f64 / 2.0, report);
+            if !info.clip_entries.is_empty() {
                 info.clips = Some(span);
             }
         }

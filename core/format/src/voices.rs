@@ -151,6 +151,7 @@ pub fn build_voice(
             Some(VoiceParams::SamMonaural(sam_monaural(r, transition)))
         }
         Func::DualPulseBinaural => Some(VoiceParams::DualPulse(dual_pulse(r, transition))),
+        Func::SubliminalEncode => Some(VoiceParams::Subliminal(crate::subliminal::subliminal(r))),
         _ => None,
     }
 }

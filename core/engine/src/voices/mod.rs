@@ -19,6 +19,7 @@ pub mod rhythmic_waveshaping;
 pub mod sam;
 pub mod spatial_angle_modulation_monaural_beat;
 pub mod stereo_am_independent;
+pub mod subliminal_encode;
 pub mod wave_shape_stereo_am;
 
 pub use binaural_beat::BinauralBeat;
@@ -32,6 +33,7 @@ pub use qam_beat::QamBeat;
 pub use rhythmic_waveshaping::RhythmicWaveshaping;
 pub use spatial_angle_modulation_monaural_beat::SpatialAngleModulationMonauralBeat;
 pub use stereo_am_independent::StereoAmIndependent;
+pub use subliminal_encode::SubliminalEncode;
 pub use wave_shape_stereo_am::WaveShapeStereoAm;
 
 use crate::model::{EnvelopeSpec, VoiceParams, VoiceSpec};
@@ -82,6 +84,8 @@ pub enum Voice {
     SamMonaural(SpatialAngleModulationMonauralBeat),
     /// Session-Builder `dual_pulse_binaural(_transition)`.
     DualPulse(DualPulseBinaural),
+    /// `subliminal_encode` (reads the PCM arena).
+    Subliminal(SubliminalEncode),
 }
 
 impl Voice {
@@ -121,14 +125,22 @@ impl Voice {
             VoiceParams::DualPulse(p) => {
                 Voice::DualPulse(DualPulseBinaural::new(p, spec.transition.as_ref(), clock))
             }
+            VoiceParams::Subliminal(p) => Voice::Subliminal(SubliminalEncode::new(p, clock)),
         }
     }
 
     /// Raw frames (before the post chain).
     #[inline]
     pub fn process(&mut self, out: &mut [Frame]) {
+        self.process_with(out, &[]);
+    }
+
+    /// Raw frames, reading the host's PCM arena where the voice needs one (subliminal).
+    #[inline]
+    pub fn process_with(&mut self, out: &mut [Frame], pcm: &[Frame]) {
         match self {
             Voice::Silent => out.iter_mut().for_each(|f| *f = [0.0, 0.0]),
+            Voice::Subliminal(v) => v.process(out, pcm),
             Voice::Binaural(v) => v.process(out),
             Voice::Isochronic(v) => v.process(out),
             Voice::Monaural(v) => v.process(out),
@@ -156,6 +168,7 @@ impl Voice {
             Voice::WaveShapeStereoAm(v) => v.seek(i),
             Voice::SamMonaural(v) => v.seek(i),
             Voice::DualPulse(v) => v.seek(i),
+            Voice::Subliminal(v) => v.seek(i),
         }
     }
 
@@ -173,6 +186,7 @@ impl Voice {
             Voice::WaveShapeStereoAm(v) => v.reset(),
             Voice::SamMonaural(v) => v.reset(),
             Voice::DualPulse(v) => v.reset(),
+            Voice::Subliminal(v) => v.reset(),
         }
     }
 
@@ -203,6 +217,7 @@ impl Voice {
         }
         match &spec.params {
             VoiceParams::Silent => 0.0,
+            VoiceParams::Subliminal(p) => p.amp.abs(),
             VoiceParams::Binaural(p) => (0..2)
                 .map(|c| {
                     let a = p.amp[c].start.abs().max(p.amp[c].end.abs());
@@ -516,6 +531,11 @@ impl VoiceSlot {
 
     /// Renders the next `out.len()` frames (zeros past the end of the voice).
     pub fn process(&mut self, out: &mut [Frame], filters: &mut [FilterSlot]) {
+        self.process_with(out, filters, &[]);
+    }
+
+    /// [`VoiceSlot::process`] with the host's PCM arena (needed by subliminal voices).
+    pub fn process_with(&mut self, out: &mut [Frame], filters: &mut [FilterSlot], pcm: &[Frame]) {
         let remaining = self.n.saturating_sub(self.i);
         let m = (out.len() as u64).min(remaining) as usize;
         let (live, past) = out.split_at_mut(m);
@@ -523,7 +543,7 @@ impl VoiceSlot {
         if m == 0 {
             return;
         }
-        run_chain(&mut self.voice, &self.filter, filters, live);
+        run_chain(&mut self.voice, &self.filter, filters, live, pcm);
         if let Some(slot) = self.glitch.and_then(|k| filters.get_mut(k)) {
             slot.process_fx(live);
         }
@@ -577,7 +597,7 @@ impl VoiceSlot {
             let mut left = i;
             while left > 0 {
                 let k = left.min(256) as usize;
-                run_chain(&mut self.voice, &self.filter, filters, &mut skip[..k]);
+                run_chain(&mut self.voice, &self.filter, filters, &mut skip[..k], &[]);
                 left -= k as u64;
             }
         } else {
@@ -639,12 +659,13 @@ fn run_chain(
     chain: &[Option<usize>; MAX_ZERO_PHASE],
     filters: &mut [FilterSlot],
     out: &mut [Frame],
+    pcm: &[Frame],
 ) {
     match *chain {
-        [None, _] => voice.process(out),
+        [None, _] => voice.process_with(out, pcm),
         [Some(a), None] => match filters.get_mut(a).and_then(FilterSlot::filter_mut) {
-            Some(zp) => zp.process(&mut |buf: &mut [Frame]| voice.process(buf), out),
-            None => voice.process(out),
+            Some(zp) => zp.process(&mut |buf: &mut [Frame]| voice.process_with(buf, pcm), out),
+            None => voice.process_with(out, pcm),
         },
         [Some(a), Some(b)] => {
             // Two disjoint slots of the same pool.
@@ -661,11 +682,11 @@ fn run_chain(
             ) {
                 (Some(z1), Some(z2)) => {
                     let mut inner = |buf: &mut [Frame]| {
-                        z1.process(&mut |b2: &mut [Frame]| voice.process(b2), buf)
+                        z1.process(&mut |b2: &mut [Frame]| voice.process_with(b2, pcm), buf)
                     };
                     z2.process(&mut inner, out);
                 }
-                _ => voice.process(out),
+                _ => voice.process_with(out, pcm),
             }
         }
     }
