@@ -84,6 +84,14 @@ pub enum Failure {
 }
 
 impl Failure {
+    /// Prefixes the message of an `OSError` with `what` (e.g. `clip 2`).
+    fn with_context(self, what: &str) -> Self {
+        match self {
+            Failure::Os { errno, message, path } => Failure::Os { errno, message: format!("{what}: {message}"), path },
+            other => other,
+        }
+    }
+
     /// An `OSError` from an I/O error on `path`, with `what` as context.
     pub fn io(what: &str, path: &Path, e: &std::io::Error) -> Self {
         let errno = e.raw_os_error();
@@ -139,6 +147,10 @@ pub fn load_failure(e: LoadError) -> Failure {
         LoadError::Io { path, source } => Failure::io("cannot read track file", &path, &source),
         LoadError::Invalid(report, path) => Failure::Value(format_report(&report, path.as_deref())),
         LoadError::Noise(n) => noise_failure(n),
+        // Clip or subliminal audio that cannot be read or decoded: a file problem.
+        LoadError::Asset(a) => Failure::Os { errno: None, message: a.reason.clone(), path: Some(a.path.clone()) }
+            .with_context(&a.what),
+        other => Failure::Value(other.to_string()),
     }
 }
 
@@ -190,7 +202,9 @@ pub fn problems(src: &TrackSource, warnings: bool) -> Result<Vec<String>, Failur
         }
         // A missing or bad noise preset is a problem of the track (a dangling reference).
         Err(LoadError::Noise(n)) => return Ok(vec![format!("{prefix}background noise: {n}")]),
-        Err(e @ LoadError::Io { .. }) => return Err(load_failure(e)),
+        // A missing clip or subliminal source: a dangling reference, like a preset.
+        Err(LoadError::Asset(a)) => return Ok(vec![format!("{prefix}{a}")]),
+        Err(e) => return Err(load_failure(e)),
     };
     let mut out = Vec::new();
     // A track that parses may still exceed the engine's capacities.
