@@ -24,6 +24,7 @@ pub mod filter;
 pub mod flanger;
 pub mod frame;
 pub mod hash;
+pub mod hrir;
 pub mod linspace;
 pub mod math;
 pub mod noise;

@@ -548,6 +548,64 @@ impl Default for SamMonauralParams {
     }
 }
 
+/// Path of the source of `spatial_angle_modulation` (`pathShape`, VOICES.md §9.2 step 3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum PathShape {
+    /// `"circle"` (default, and any unknown name).
+    #[default]
+    Circle,
+    /// `"square"`.
+    Square,
+    /// `"linear"`: front/back.
+    Linear,
+    /// `"arc"`: a sine sweep between the arc limits.
+    Arc,
+    /// `"diamond"`: the square rotated by 45°.
+    Diamond,
+    /// `"oscillating_arc"`: a triangle sweep between the arc limits.
+    OscillatingArc,
+}
+
+/// `spatial_angle_modulation` / `_transition` (VOICES.md §9).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SamParams {
+    /// `amp` (clipped to [0, 1] by the voice).
+    pub amp: f64,
+    /// `carrierFreq` (transition `startCarrierFreq`/`endCarrierFreq`), Hz.
+    pub carrier_freq: Pair,
+    /// `beatFreq`: path phase speed, Hz.
+    pub beat_freq: Pair,
+    /// `pathShape` at the start and at the end (the end shape applies to the last sample
+    /// only, as in the original).
+    pub shape: [PathShape; 2],
+    /// `pathRadius`.
+    pub path_radius: Pair,
+    /// `arcStartDeg`.
+    pub arc_start_deg: Pair,
+    /// `arcEndDeg`.
+    pub arc_end_deg: Pair,
+    /// `frame_dur_ms`: overlap-add frame length.
+    pub frame_dur_ms: f64,
+    /// `overlap_factor` (≥ 2): frames per frame length.
+    pub overlap_factor: u32,
+}
+
+impl Default for SamParams {
+    fn default() -> Self {
+        Self {
+            amp: 0.7,
+            carrier_freq: Pair::fixed(440.0),
+            beat_freq: Pair::fixed(4.0),
+            shape: [PathShape::Circle; 2],
+            path_radius: Pair::fixed(1.0),
+            arc_start_deg: Pair::fixed(0.0),
+            arc_end_deg: Pair::fixed(360.0),
+            frame_dur_ms: 46.4,
+            overlap_factor: 8,
+        }
+    }
+}
+
 /// Pulse shape of `dual_pulse_binaural` (`pulseShape`, VOICES.md §13.1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum PulseShape {
@@ -627,6 +685,8 @@ pub enum VoiceParams {
     SamMonaural(SamMonauralParams),
     /// Session-Builder `dual_pulse_binaural`.
     DualPulse(DualPulseParams),
+    /// `spatial_angle_modulation` (HRTF overlap-add).
+    Sam(SamParams),
     /// `subliminal_encode`.
     Subliminal(SubliminalParams),
 }

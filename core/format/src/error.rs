@@ -242,6 +242,8 @@ pub enum WarningKind {
     IgnoredKey,
     /// A part of the track this build does not render.
     NotRendered(&'static str),
+    /// A `spatial_angle_modulation` path shape the original does not know: a circle.
+    UnknownPathShape(String<TEXT_CAP>),
 }
 
 impl fmt::Display for WarningKind {
@@ -272,6 +274,10 @@ impl fmt::Display for WarningKind {
             }
             WarningKind::IgnoredKey => write!(f, "key is ignored (it is set by the step)"),
             WarningKind::NotRendered(what) => write!(f, "{what} is not rendered by this version"),
+            WarningKind::UnknownPathShape(s) => write!(
+                f,
+                "unknown path shape \"{s}\" (circle, square, linear, arc, diamond, oscillating_arc): a circle is used"
+            ),
         }
     }
 }

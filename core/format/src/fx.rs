@@ -26,7 +26,9 @@ use entrain_dsp::burst;
 use entrain_dsp::delay::Interp;
 use entrain_dsp::flanger::{self, Law, Shape, StereoMode};
 use entrain_dsp::spatial::{self, Decoder, Segment, SegmentMode, Trajectory};
-use entrain_engine::model::{BinauralParams, FlangerConfig, FlangerSpec, SpatialConfig};
+use entrain_engine::model::{
+    BinauralParams, FlangerConfig, FlangerSpec, PathShape, SamParams, SpatialConfig,
+};
 use heapless::String;
 
 /// The flanger keys after `flange` (the start/end variants insert `start`/`end` before).
@@ -492,4 +494,168 @@ pub fn check_glitch(r: &mut Reader<'_, '_>, p: &BinauralParams, sr: u32) {
             },
         );
     }
+}
+
+fn path_shape(r: &mut Reader<'_, '_>, key: &str) -> PathShape {
+    let Some(e) = r.entry(key) else {
+        return PathShape::Circle;
+    };
+    let s: String<TEXT_CAP> = match e.value {
+        Value::Str(_) => r.coerce_text(&e).unwrap_or_default(),
+        _ => String::new(),
+    };
+    // `str(x)` compared exactly with the original's list
+    match s.as_str() {
+        "circle" => PathShape::Circle,
+        "square" => PathShape::Square,
+        "linear" => PathShape::Linear,
+        "arc" => PathShape::Arc,
+        "diamond" => PathShape::Diamond,
+        "oscillating_arc" => PathShape::OscillatingArc,
+        other => {
+            let l = r.loc(&e);
+            r.report
+                .warn(l, WarningKind::UnknownPathShape(short(other)));
+            PathShape::Circle
+        }
+    }
+}
+
+/// `spatial_angle_modulation(_transition)` (VOICES.md §9.1): static keys, or pattern 2
+/// (`startX`/`endX` with the static defaults; the static names are not consulted) for the
+/// transition, whose `amp`, `frame_dur_ms` and `overlap_factor` are fixed. The frame must
+/// fit the engine's overlap-add ring at the track's rate, `overlap_factor` must be an
+/// integer ≥ 2 (the original raises otherwise and the voice is silent) and the hop
+/// `F div overlap` at least one sample: located errors.
+pub fn sam(r: &mut Reader<'_, '_>, t: bool, sr: u32) -> SamParams {
+    let d = SamParams::default();
+    let pair = |r: &mut Reader<'_, '_>, stat: &str, s: &str, e: &str, def: f64, kind: Kind| {
+        if t {
+            r.pair2(s, e, def, def, kind)
+        } else {
+            r.fixed(stat, def, kind)
+        }
+    };
+    let carrier_freq = pair(
+        r,
+        "carrierFreq",
+        "startCarrierFreq",
+        "endCarrierFreq",
+        440.0,
+        Kind::Freq,
+    );
+    let beat_freq = pair(
+        r,
+        "beatFreq",
+        "startBeatFreq",
+        "endBeatFreq",
+        4.0,
+        Kind::Freq,
+    );
+    let shape = if t {
+        [
+            path_shape(r, "startPathShape"),
+            path_shape(r, "endPathShape"),
+        ]
+    } else {
+        let s = path_shape(r, "pathShape");
+        [s, s]
+    };
+    let path_radius = pair(
+        r,
+        "pathRadius",
+        "startPathRadius",
+        "endPathRadius",
+        1.0,
+        Kind::Plain,
+    );
+    let arc_start_deg = pair(
+        r,
+        "arcStartDeg",
+        "startArcStartDeg",
+        "endArcStartDeg",
+        0.0,
+        Kind::Plain,
+    );
+    let arc_end_deg = pair(
+        r,
+        "arcEndDeg",
+        "startArcEndDeg",
+        "endArcEndDeg",
+        360.0,
+        Kind::Plain,
+    );
+    let amp = r.num_or("amp", d.amp, Kind::Plain);
+    let mut frame_dur_ms = d.frame_dur_ms;
+    if let Some(e) = r.entry("frame_dur_ms") {
+        if let Some(v) = r.coerce_number(&e, Kind::Plain) {
+            let f = crate::fx::sam_frame_len(v, sr);
+            let l = r.loc(&e);
+            if v <= 0.0 || f == 0 {
+                r.report.error(
+                    l,
+                    ErrorKind::AboveLimit {
+                        value: -v,
+                        limit: 0.0,
+                        what: "frame_dur_ms must be positive",
+                    },
+                );
+            } else if f > entrain_engine::voices::sam::MAX_FRAME {
+                r.report.error(
+                    l,
+                    ErrorKind::AboveLimit {
+                        value: v,
+                        limit: entrain_engine::voices::sam::MAX_FRAME as f64 * 1000.0 / sr as f64,
+                        what: "frame_dur_ms (overlap-add ring of 8192 frames at this sample rate)",
+                    },
+                );
+            } else {
+                frame_dur_ms = v;
+            }
+        }
+    }
+    let mut overlap_factor = d.overlap_factor;
+    if let Some(e) = r.entry("overlap_factor") {
+        if let Some(v) = r.coerce_number(&e, Kind::Plain) {
+            let l = r.loc(&e);
+            let k = int_of(v);
+            if k < 2 {
+                r.report.error(
+                    l,
+                    ErrorKind::AboveLimit {
+                        value: -v,
+                        limit: -2.0,
+                        what: "overlap_factor must be an integer of at least 2",
+                    },
+                );
+            } else if (sam_frame_len(frame_dur_ms, sr) as i64) < k {
+                r.report.error(
+                    l,
+                    ErrorKind::AboveLimit {
+                        value: v,
+                        limit: sam_frame_len(frame_dur_ms, sr) as f64,
+                        what: "overlap_factor: the hop frame_len div overlap_factor would be 0",
+                    },
+                );
+            } else {
+                overlap_factor = k.min(u32::MAX as i64) as u32;
+            }
+        }
+    }
+    SamParams {
+        amp,
+        carrier_freq,
+        beat_freq,
+        shape,
+        path_radius,
+        arc_start_deg,
+        arc_end_deg,
+        frame_dur_ms,
+        overlap_factor,
+    }
+}
+
+/// The SAM frame length at `sr` (slab's `rint`).
+pub fn sam_frame_len(frame_dur_ms: f64, sr: u32) -> usize {
+    entrain_engine::voices::sam::frame_len(frame_dur_ms, sr as f64)
 }

@@ -152,6 +152,7 @@ pub fn build_voice(
         }
         Func::DualPulseBinaural => Some(VoiceParams::DualPulse(dual_pulse(r, transition))),
         Func::SubliminalEncode => Some(VoiceParams::Subliminal(crate::subliminal::subliminal(r))),
+        Func::SpatialAngleModulation => Some(VoiceParams::Sam(crate::fx::sam(r, transition, _sr))),
         _ => None,
     }
 }

@@ -426,6 +426,18 @@ fn effects_block_seek_reset_bounded() {
                    "startBaseFreq": 200, "endBaseFreq": 300}),
         ),
         (
+            "spatial_angle_modulation, oscillating arc (HRIR overlap-add)",
+            "spatial_angle_modulation",
+            json!({"pathShape": "oscillating_arc", "arcStartDeg": 90, "arcEndDeg": -90,
+                   "beatFreq": 1.0, "overlap_factor": 4, "frame_dur_ms": 20}),
+        ),
+        (
+            "spatial_angle_modulation transition + flanger",
+            "spatial_angle_modulation_transition",
+            json!({"startPathShape": "diamond", "endPathShape": "linear",
+                   "startBeatFreq": 0.0, "endBeatFreq": 3.0, "flangeEnable": true}),
+        ),
+        (
             "qam + flanger (two zero-phase filters and an effect)",
             "qam_beat",
             json!({"flangeEnable": true, "flangeStereoMode": 3}),
@@ -619,4 +631,58 @@ fn located_errors_for_effect_limits() {
         json!({"flangeEnable": true, "flangeMix": "lots"}),
     );
     assert!(e.contains("flangeMix"), "{e}");
+    let e = errs("spatial_angle_modulation", json!({"frame_dur_ms": 200}));
+    assert!(e.contains("frame_dur_ms") && e.contains("8192"), "{e}");
+    let e = errs("spatial_angle_modulation", json!({"frame_dur_ms": 0}));
+    assert!(e.contains("frame_dur_ms must be positive"), "{e}");
+    let e = errs(
+        "spatial_angle_modulation_transition",
+        json!({"overlap_factor": 1}),
+    );
+    assert!(e.contains("overlap_factor"), "{e}");
+}
+
+#[test]
+fn sam_keys_are_parsed() {
+    use entrain_engine::model::{Pair, PathShape, VoiceParams};
+    let (spec, _) = voice(
+        "spatial_angle_modulation",
+        json!({"amp": 0.5, "carrierFreq": 300, "beatFreq": 2, "pathShape": "arc",
+               "pathRadius": 2, "arcStartDeg": -60, "arcEndDeg": 60, "frame_dur_ms": 23.2,
+               "overlap_factor": 4.0}),
+        1.0,
+    );
+    let VoiceParams::Sam(p) = spec.params else {
+        panic!("not a SAM voice")
+    };
+    assert_eq!(p.amp, 0.5);
+    assert_eq!(p.carrier_freq, Pair::fixed(300.0));
+    assert_eq!(p.shape, [PathShape::Arc; 2]);
+    assert_eq!(
+        (p.path_radius, p.arc_start_deg),
+        (Pair::fixed(2.0), Pair::fixed(-60.0))
+    );
+    assert_eq!((p.frame_dur_ms, p.overlap_factor), (23.2, 4));
+    // pattern 2: static names are not read, each end has its own default
+    let (spec, _) = voice(
+        "spatial_angle_modulation_transition",
+        json!({"carrierFreq": 300, "startCarrierFreq": 200, "endPathShape": "square",
+               "startPathShape": "spiral"}),
+        1.0,
+    );
+    let VoiceParams::Sam(p) = spec.params else {
+        panic!("not a SAM voice")
+    };
+    assert_eq!(p.carrier_freq, Pair::new(200.0, 440.0));
+    assert_eq!(p.shape, [PathShape::Circle, PathShape::Square]);
+    let (_, w) = parse_track(&track(
+        "spatial_angle_modulation",
+        json!({"pathShape": "Circle"}),
+        1.0,
+    ))
+    .unwrap();
+    assert!(w
+        .warnings
+        .iter()
+        .any(|w| w.location.key.as_str() == "pathShape"));
 }

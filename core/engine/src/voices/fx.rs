@@ -86,10 +86,26 @@ impl FilterSlot {
         self.fx = FxState::Glitch(bursts);
     }
 
-    /// Starts a SAM overlap-add state in place.
-    pub fn start_sam(&mut self, ola: SamOla) {
+    /// Starts a SAM overlap-add state in place, measuring its peak (a pre-pass over the
+    /// whole voice, VOICES.md §9.2 step 5).
+    pub fn start_sam(&mut self, mut ola: SamOla) {
+        let ring = self.zp.scratch_mut();
+        clear(ring);
+        ola.measure_peak(ring);
         self.fx = FxState::Sam(ola);
-        clear(self.zp.scratch_mut());
+    }
+
+    /// Positions an effect at sample `i` when it can do so without replaying its input
+    /// (the SAM voice); `false` otherwise.
+    pub fn seek_fx(&mut self, i: u64) -> bool {
+        let ring = self.zp.scratch_mut();
+        match &mut self.fx {
+            FxState::Sam(s) => {
+                s.seek(i, ring);
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Back to the state right after `start_*` (a filter is reset by its voice slot).
@@ -113,22 +129,15 @@ impl FilterSlot {
         }
     }
 
-    /// Runs the effect over `io` in place (the SAM state is driven by its voice instead).
+    /// Runs the effect over `io` in place (the SAM state writes its voice's output).
     pub fn process_fx(&mut self, io: &mut [Frame]) {
         let ring = self.zp.scratch_mut();
         match &mut self.fx {
             FxState::Spatial(s) => s.process(io, &mut ring[..spatial::RING]),
             FxState::Flanger(f) => f.process(io, ring),
             FxState::Glitch(b) => b.add_to(io, &mut ring[..burst::BUFFER]),
-            FxState::Idle | FxState::Sam(_) => {}
-        }
-    }
-
-    /// The SAM state and the ring, for the SAM voice.
-    pub fn sam_parts(&mut self) -> Option<(&mut SamOla, &mut [Frame; FX_RING])> {
-        match &mut self.fx {
-            FxState::Sam(s) => Some((s, self.zp.scratch_mut())),
-            _ => None,
+            FxState::Sam(s) => s.render(io, ring),
+            FxState::Idle => {}
         }
     }
 }

@@ -126,6 +126,8 @@ impl Voice {
                 Voice::DualPulse(DualPulseBinaural::new(p, spec.transition.as_ref(), clock))
             }
             VoiceParams::Subliminal(p) => Voice::Subliminal(SubliminalEncode::new(p, clock)),
+            // rendered by its overlap-add state in a pool slot (VoiceSlot), not here
+            VoiceParams::Sam(_) => Voice::Silent,
         }
     }
 
@@ -210,14 +212,41 @@ impl Voice {
         v
     }
 
-    /// An upper bound of |output| per channel (streaming-mode headroom, TRACK_FORMAT.md §8.3).
+    /// An upper bound of |output| per channel (streaming-mode headroom, TRACK_FORMAT.md §8.3),
+    /// including the glitch bursts, the spatializer and the flanger (whose factor is an
+    /// estimate when its feedback loop gain can reach 1: the streaming limiter keeps the
+    /// ceiling in any case).
     pub fn peak_bound(spec: &VoiceSpec) -> f64 {
+        let glitch = VoiceSlot::glitch_params(spec, 44_100.0).map_or(0.0, |p| p.level.abs());
+        let mut b = Self::core_bound(spec) + glitch;
+        if VoiceSlot::spatializes(spec) && !matches!(spec.params, VoiceParams::Sam(_)) {
+            if let Some(c) = spec.spatial.as_ref() {
+                b *= spatial_gain_bound(c);
+            }
+        }
+        if let Some(f) = spec.flanger.as_ref().filter(|f| f.active()) {
+            let g = |c: &crate::model::FlangerConfig, on: bool| {
+                if on {
+                    flanger_gain_bound(c)
+                } else {
+                    1.0
+                }
+            };
+            b *= g(&f.start, f.enable[0]).max(g(&f.end, f.enable[1]));
+        }
+        b
+    }
+
+    /// The bound of the voice itself (before bursts and effects).
+    fn core_bound(spec: &VoiceSpec) -> f64 {
         fn am_max(d: f64) -> f64 {
             1.0f64.max((1.0 - d).abs())
         }
         match &spec.params {
             VoiceParams::Silent => 0.0,
             VoiceParams::Subliminal(p) => p.amp.abs(),
+            // peaks above 1 are re-normalised to 0.98
+            VoiceParams::Sam(_) => 1.0,
             VoiceParams::Binaural(p) => (0..2)
                 .map(|c| {
                     let a = p.amp[c].start.abs().max(p.amp[c].end.abs());
@@ -264,12 +293,69 @@ impl Voice {
                 (core * pair_abs(&p.amp)).min(1.0)
             }
             // pulse envelopes are within [0, 1]
-            VoiceParams::DualPulse(p) => Voice::peak_bound(&VoiceSpec {
+            VoiceParams::DualPulse(p) => Voice::core_bound(&VoiceSpec {
                 params: VoiceParams::Binaural(p.binaural),
                 ..*spec
             }),
         }
     }
+}
+
+/// Gain bound of the mid-only spatializer: with `|L|, |R| ≤ B` the output is at most
+/// `max(1, G)·B`, `G` the bound of the processed mid (interpolation weights × ILD gain ×
+/// distance gain; the FOA decode adds its `0.5 + cos` cardioid factor).
+fn spatial_gain_bound(c: &crate::model::SpatialConfig) -> f64 {
+    use entrain_dsp::delay::Interp;
+    use entrain_dsp::spatial::Decoder;
+    let ild = entrain_dsp::math::pow(10.0, (c.ild_max_db as f64).abs() * 0.5 / 20.0);
+    let rolloff = c.rolloff as f64;
+    let dist = if rolloff >= 0.0 {
+        1.0
+    } else {
+        // (ref/d)^r with r < 0 grows with d: the farthest point of the trajectory
+        let t = &c.trajectory;
+        let far = t.segments[..t.len as usize]
+            .iter()
+            .flat_map(|s| s.distance_m)
+            .fold(1.0f32, f32::max) as f64;
+        let near = (c.ref_distance_m as f64).max(1e-3);
+        entrain_dsp::math::pow(far.max(near) / near, -rolloff)
+    };
+    let g = match c.decoder {
+        Decoder::ItdHead => {
+            let interp = match c.interp {
+                Interp::Cubic => 2.0,
+                _ => 1.0,
+            };
+            interp * if c.use_ild { ild } else { 1.0 } * dist
+        }
+        Decoder::FoaCardioid => 1.5 * if c.use_ild { ild } else { 1.0 } * dist,
+    };
+    g.max(1.0)
+}
+
+/// Gain estimate of a flanger: `(1 + |wet|·V)·make-up`, `V` the delayed signal's bound
+/// through the feedback loop (loop filters' L1 gain ≤ 2: `V = 1/(1 - 2|fb|)` when that is
+/// a contraction, else `1/(1 - |fb|)` capped at 20).
+fn flanger_gain_bound(c: &crate::model::FlangerConfig) -> f64 {
+    let fb = (c.feedback as f64).abs();
+    let v = if 2.0 * fb < 1.0 {
+        1.0 / (1.0 - 2.0 * fb)
+    } else if fb < 0.95 {
+        1.0 / (1.0 - fb)
+    } else {
+        20.0
+    };
+    let interp = match c.interp {
+        entrain_dsp::delay::Interp::Cubic => 2.0,
+        _ => 1.0,
+    };
+    let mk = if c.loudness {
+        (c.loud_max_gain as f64).abs().max(1.0)
+    } else {
+        1.0
+    };
+    (1.0 + (c.wet as f64).abs() * v * interp) * mk
 }
 
 fn pair_abs(p: &crate::model::Pair) -> f64 {
@@ -429,9 +515,15 @@ impl VoiceSlot {
             }
         }
         let mut spatial = None;
-        if let Some(cfg) = spec.spatial.as_ref().filter(|_| Self::spatializes(spec)) {
+        if Self::spatializes(spec) {
             if let Some((idx, slot)) = next.next().and_then(|i| Some((i, filters.get_mut(i)?))) {
-                slot.start_spatial(cfg, clock.duration, sr);
+                match (&spec.params, spec.spatial.as_ref()) {
+                    (VoiceParams::Sam(p), _) => {
+                        slot.start_sam(sam::SamOla::new(p, spec.transition.is_some(), n, sr));
+                    }
+                    (_, Some(cfg)) => slot.start_spatial(cfg, clock.duration, sr),
+                    _ => {}
+                }
                 spatial = Some(idx);
             }
         }
@@ -477,14 +569,16 @@ impl VoiceSlot {
         p.active(sr).then_some(p)
     }
 
-    /// True when `spec`'s voice runs the spatializer (binaural and isochronic voices with
-    /// `spatialEnable`).
-    fn spatializes(spec: &VoiceSpec) -> bool {
-        spec.spatial.is_some()
-            && matches!(
-                spec.params,
-                VoiceParams::Binaural(_) | VoiceParams::Isochronic(_)
-            )
+    /// True when `spec`'s voice uses the spatial slot: the spatializer of binaural and
+    /// isochronic voices with `spatialEnable`, or the overlap-add state of
+    /// `spatial_angle_modulation`.
+    pub(crate) fn spatializes(spec: &VoiceSpec) -> bool {
+        matches!(spec.params, VoiceParams::Sam(_))
+            || (spec.spatial.is_some()
+                && matches!(
+                    spec.params,
+                    VoiceParams::Binaural(_) | VoiceParams::Isochronic(_)
+                ))
     }
 
     /// True if this voice uses pool slot `f`.
@@ -576,6 +670,16 @@ impl VoiceSlot {
     /// from the start of the voice, which is exact but costs O(i).
     pub fn seek(&mut self, i: u64, filters: &mut [FilterSlot]) {
         let i = i.min(self.n);
+        // The SAM voice positions its own state (no flanger: its input must be replayed).
+        if let (Some(k), None, None) = (self.spatial, self.glitch, self.flanger) {
+            if let Some(slot) = filters.get_mut(k) {
+                if slot.seek_fx(i) {
+                    self.voice.seek(i);
+                    self.i = i;
+                    return;
+                }
+            }
+        }
         if self.glitch.is_some() || self.spatial.is_some() || self.flanger.is_some() {
             self.reset_chain(filters);
             self.i = 0;
