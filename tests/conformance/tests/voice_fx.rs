@@ -686,3 +686,62 @@ fn sam_keys_are_parsed() {
         .iter()
         .any(|w| w.location.key.as_str() == "pathShape"));
 }
+
+/// The engine counts effect slots in its requirements, refuses a pool that is too small,
+/// and renders a crossfaded two-step track with effects identically for any block size
+/// and after a seek into the second step.
+#[test]
+fn engine_pools_and_renders_effects() {
+    use entrain_conformance::{build_engine, render_frames};
+    use entrain_engine::engine::{ArrayMemory, BuildError, Config, Engine, Mode};
+    use std::sync::Arc;
+    let json = json!({
+        "global": {"sample_rate": SR, "crossfade_duration": 0.5},
+        "progression": [
+            {"duration": 2.0, "voices": [
+                {"synth_function_name": "binaural_beat", "is_transition": true,
+                 "params": {"spatialEnable": true, "flangeEnable": true,
+                            "glitchInterval": 0.5, "glitchDur": 0.05, "glitchNoiseLevel": 0.2}},
+                {"synth_function_name": "spatial_angle_modulation", "params": {"amp": 0.3}}
+            ]},
+            {"duration": 2.0, "voices": [
+                {"synth_function_name": "isochronic_tone",
+                 "params": {"spatialEnable": true, "spatialDecoder": "foa_cardioid",
+                            "harmonicSuppression": true, "flangeEnable": true}}
+            ]}
+        ]
+    })
+    .to_string();
+    let (track, _) = parse_track(&json).unwrap();
+    let track: Arc<entrain_engine::Track> = Arc::from(track);
+    let cfg = Config {
+        mode: Mode::Compatible,
+        ..Config::default()
+    };
+    let req =
+        Engine::<Arc<entrain_engine::Track>, ArrayMemory<4, 0>>::requirements(&track.view(), &cfg)
+            .unwrap();
+    // step 1: bursts + spatializer + flanger, and the SAM ring; step 2: filter + 2 effects;
+    // during the crossfade both sound
+    assert_eq!(req.filters, 7, "{req:?}");
+    match Engine::new(track.clone(), ArrayMemory::<4, 2>::new(), cfg) {
+        Err(BuildError::FilterSlots {
+            needed, available, ..
+        }) => {
+            assert_eq!((needed, available), (7, 2));
+        }
+        other => panic!("expected FilterSlots, got {:?}", other.map(|_| ())),
+    }
+    let mut e = build_engine(track.clone(), Mode::Compatible).unwrap();
+    let total = e.total_frames();
+    let a = render_frames(&mut e, total, 480);
+    assert!(a.iter().all(|f| f[0].is_finite() && f[1].is_finite()));
+    assert!(a.iter().any(|f| f[0] != 0.0));
+    let mut e = build_engine(track.clone(), Mode::Compatible).unwrap();
+    let b = render_frames(&mut e, total, 37);
+    assert!(a == b, "block size changes the render");
+    let at = total - 30_000;
+    e.seek(at);
+    let c = render_frames(&mut e, 30_000, 64);
+    assert!(c == a[at as usize..], "seek differs");
+}

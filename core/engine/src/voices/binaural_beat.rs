@@ -10,9 +10,9 @@
 //! one sample ahead) while the AM and phase-oscillation LFOs use `rate_i·t_i` (the
 //! original's chirp quirk when their rate sweeps).
 //!
-//! Not implemented here: the glitch bursts of the transition (their parameters are
-//! parsed and kept; the bursts are unseeded noise in the original), the per-voice
-//! spatializer and flanger, and Session-Builder auto-pan (VOICES.md §1.5, §14, §15).
+//! Not here but in the voice slot's post chain ([`super::VoiceSlot`]): the transition's
+//! glitch bursts (§1.4, [`entrain_dsp::burst`]), the per-voice spatializer (§15) and
+//! flanger (§14). Not implemented: Session-Builder auto-pan (§1.5).
 //!
 //! Numerics: carriers and LFOs are Q0.64 accumulators; constant frequencies become exact
 //! increments once, in f64. Inside a transition ramp the parameters are interpolated in

@@ -17,7 +17,9 @@
 //! not applied here: the engine runs the voice through a streaming zero-phase stage
 //! ([`entrain_dsp::filter::ZeroPhase`]) whose cut-off is [`IsochronicTone::harmonic_cutoff`].
 //!
-//! Not implemented here: the per-voice spatializer and flanger, Session-Builder auto-pan.
+//! Not here but in the voice slot's post chain ([`super::VoiceSlot`]): the per-voice
+//! spatializer (§15, after the harmonic-suppression filter, as in the original) and flanger
+//! (§14). Not implemented: Session-Builder auto-pan.
 
 use super::common::{am_gain, closed_phase, unit, unit_f64, StepClock, VibCarrier};
 use crate::model::{IsochronicParams, TransitionSpec};
