@@ -61,8 +61,9 @@ def enable_gpu(enable: bool) -> None:
 def push_clip_samples(index: int, samples: Samples, finished: bool = False) -> int:
     """Feed interleaved stereo samples to overlay clip ``index`` of the playing track.
 
-    Clips are not rendered by this version: samples are checked (even count, finite) and
-    counted, a ``RuntimeWarning`` says so. Returns the clip's frames so far (0 without a
+    Clips are rendered from their files (an unreadable clip fails the load), so pushed
+    samples are checked (even count, finite) and counted, not played; a
+    ``RuntimeWarning`` says so. Returns the clip's frames so far (0 without a
     stream). ``ValueError`` for a bad index, bad samples, or a finished clip."""
 
 def render_sample_wav(track_json: TrackInput, out_path: PathInput) -> Dict[str, Any]:

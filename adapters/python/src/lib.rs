@@ -315,7 +315,7 @@ fn curve_name(c: entrain_dsp::crossfade::CrossfadeCurve) -> &'static str {
 /// Describe a track: a dict with ``sample_rate`` (Hz), ``total_seconds``, ``total_frames``,
 /// ``crossfade_duration`` (s, ``None`` when the track gives none: 1 s is used),
 /// ``crossfade_curve``, ``output_filename``, ``background_noise`` (bool), ``clips``
-/// (number of overlay clips; not rendered by this version), ``warnings`` (list of str) and
+/// (number of overlay clips), ``warnings`` (list of str) and
 /// ``steps``: one dict per step in file order with ``index``, ``start`` and ``end``
 /// (seconds on the output timeline; ``None`` for a step that is never placed, e.g.
 /// duration 0), ``duration`` (s, as written), ``description`` and ``voices`` (the
@@ -431,7 +431,7 @@ fn count_clip_frames(samples: &Bound<'_, PyAny>) -> PyResult<u64> {
 }
 
 const CLIP_WARNING: &std::ffi::CStr =
-    c"overlay clips are not rendered by this version: pushed samples are checked and counted, not played";
+    c"pushed clip samples are not played: this version renders overlay clips from their files only (the samples are checked and counted)";
 const GPU_WARNING: &std::ffi::CStr =
     c"GPU mixing is not available in this build: the request is recorded, mixing stays on the CPU";
 
@@ -569,8 +569,10 @@ fn enable_gpu(py: Python<'_>, enable: bool) -> PyResult<()> {
 /// Append interleaved stereo samples (L, R, L, R, …) to overlay clip ``index`` of the
 /// playing track (the original's streaming clips).
 ///
-/// Overlay clips are not rendered by this version, so the samples are checked and counted
-/// but not played, and a ``RuntimeWarning`` says so. Returns the number of stereo frames
+/// The original streamed samples into clips whose file failed to load. This version renders
+/// overlay clips from their files, and a clip file that cannot be read makes the track fail
+/// to load (``OSError``), so no clip waits for samples: they are checked and counted but not
+/// played, and a ``RuntimeWarning`` says so. Returns the number of stereo frames
 /// received for that clip so far. ``finished=True`` marks the clip complete; pushing to it
 /// again raises ``ValueError``. ``samples`` is a sequence of floats or a numpy array
 /// (flattened in C order, so a ``(frames, 2)`` array works).
