@@ -25,6 +25,11 @@ use entrain_dsp::math;
 use entrain_dsp::Frame;
 use heapless::Vec;
 
+// Staged mixing (voice buffers and gains for an external mixer): a child module so that it
+// reads the engine's state without widening its visibility; kept apart from `render`.
+#[path = "mixplan.rs"]
+pub mod mixplan;
+
 /// Internal processing block (frames). Output never depends on it.
 pub const BLOCK: usize = 64;
 /// Maximum number of steps sounding at once (a step and its crossfade partners).

@@ -14,6 +14,7 @@ pub mod noise;
 pub mod timeline;
 pub mod voices;
 
+pub use engine::mixplan;
 pub use engine::{
     ArrayMemory, BuildError, Config, Engine, Limiter, Memory, Mode, Parts, Requirements,
     TrackSource,
