@@ -24,7 +24,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyDict, PyList, PyTuple};
 use session::{lock, Session, Snapshot, GLOBAL};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// Length of the sample render (`render_sample_wav`), seconds.
@@ -85,20 +85,17 @@ fn prepare(
     level: f32,
 ) -> Result<Job, Failure> {
     let t = load(src)?;
-    let track = match sample_rate {
-        None => t.track.clone(),
-        Some(r) => {
-            let mut tr = (*t.track).clone();
-            tr.sample_rate = r;
-            Arc::new(tr)
-        }
+    // At another rate the clip audio is decoded again at that rate.
+    let t = match sample_rate {
+        None => t,
+        Some(r) => t.at_rate(r).map_err(input::load_failure)?,
     };
     let cfg = Config {
         mode,
         target_level: level,
         ..Config::default()
     };
-    let mut engine = build_engine(track, cfg, &mut |_| {})
+    let mut engine = build_engine(&t, cfg, &mut |_| {})
         .map_err(|e| Failure::Value(format!("{}cannot render: {e:?}", prefix_of(src))))?;
     // Exactly the CLI's arithmetic (`realtime_backend render --start --duration`).
     let sr = engine.sample_rate() as f64;
@@ -197,7 +194,7 @@ fn write_wav(
 ) -> Result<(entrain_host::output::RenderStats, u32, f64), Failure> {
     let started = Instant::now();
     let t = load(src)?;
-    let mut engine = build_engine(t.track.clone(), Config::default(), &mut |_| {})
+    let mut engine = build_engine(&t, Config::default(), &mut |_| {})
         .map_err(|e| Failure::Value(format!("{}cannot render: {e:?}", prefix_of(src))))?;
     let sr = engine.sample_rate();
     let opts = RenderOptions {

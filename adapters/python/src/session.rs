@@ -81,7 +81,7 @@ impl Session {
     /// Opens the default output device and starts playing from `start_s`.
     pub fn start(t: &LoadedTrack, start_s: f64) -> Result<Self, Failure> {
         let player = Player::start(
-            &t.track,
+            t,
             &PlayOptions {
                 start_s,
                 ..PlayOptions::default()
@@ -127,7 +127,7 @@ impl Session {
 
     /// Replaces the track, keeping the position (crossfaded); clip feeds restart.
     pub fn update_track(&mut self, t: &LoadedTrack) -> Result<(), Failure> {
-        self.player.update_track(&t.track).map_err(play_failure)?;
+        self.player.update_track(t).map_err(play_failure)?;
         self.clips = vec![ClipFeed::default(); crate::input::clip_count(t)];
         self.total_s = total_seconds(t);
         Ok(())

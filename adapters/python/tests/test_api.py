@@ -149,6 +149,18 @@ def test_syntax_errors_and_missing_preset_are_problems(tmp_path):
     assert "nowhere.noise" in p
 
 
+def test_an_unreadable_clip_is_an_oserror_and_a_problem(tmp_path):
+    t = json.loads(short_track())
+    t["overlay_clips"] = [{"path": "missing_clip.wav", "start_time": 0.5, "gain": 1.0}]
+    f = tmp_path / "t.json"
+    f.write_text(json.dumps(t))
+    with pytest.raises(OSError) as e:
+        rb.render(f)
+    assert "missing_clip.wav" in str(e.value)
+    [p] = rb.validate(f)
+    assert "missing_clip.wav" in p
+
+
 def test_validate_warnings_are_opt_in():
     t = json.loads(short_track())
     t["progression"][0]["voices"][0]["synth_function_name"] = "no_such_voice"

@@ -17,6 +17,7 @@ CASES = [
     ("focus_alpha.json", 0.0, None, None, "compatible"),  # with a relative noise preset
     ("focus_alpha.json", 100.0, None, None, "streaming"),
     ("transitions_showcase.json", 37.25, 10.0, 48000, "streaming"),
+    ("subliminal_and_clips.json", 0.0, None, None, "compatible"),  # clips and subliminal files
 ]
 
 
