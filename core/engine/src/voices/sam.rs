@@ -266,12 +266,15 @@ impl SamOla {
         }
         let k_h = hrir::nearest(Self::azimuth(&a_mid, psi_mid));
         let taps = &hrir::kemar::KEMAR_HRIR_Q15[k_h];
-        let mut hl = [0.0f32; KEMAR_TAPS];
-        let mut hr = [0.0f32; KEMAR_TAPS];
-        for t in 0..KEMAR_TAPS {
-            hl[t] = taps[0][t] as f32 * (1.0 / 32768.0);
-            hr[t] = taps[1][t] as f32 * (1.0 / 32768.0);
+        // interleaved [L, R] taps, so that a source sample's contribution is one
+        // contiguous multiply-add over the (interleaved) ring: it vectorises
+        let mut h2 = [0.0f32; 2 * KEMAR_TAPS];
+        for (t, pair) in h2.chunks_exact_mut(2).enumerate() {
+            pair[0] = taps[0][t] as f32 * (1.0 / 32768.0);
+            pair[1] = taps[1][t] as f32 * (1.0 / 32768.0);
         }
+        let ring_len = ring.len();
+        let flat = ring.as_flattened_mut();
         // carrier, window and convolution
         let mut car = self.car;
         let mut car_next = car;
@@ -289,12 +292,12 @@ impl SamOla {
             if x == 0.0 {
                 continue;
             }
-            let base = j as usize;
-            for t in 0..KEMAR_TAPS {
-                let o = &mut ring[(base + t) & mask];
-                o[0] += x * hl[t];
-                o[1] += x * hr[t];
-            }
+            // ring frames [base, base + 512) with wrap-around, as one or two runs
+            let base = (j as usize) & mask;
+            let first = (ring_len - base).min(KEMAR_TAPS);
+            let (h_a, h_b) = h2.split_at(2 * first);
+            axpy(&mut flat[2 * base..2 * (base + first)], h_a, x);
+            axpy(&mut flat[..h_b.len()], h_b, x);
         }
         if start + h > self.n {
             // the next frame would start past the end: no more frames
@@ -361,5 +364,14 @@ impl SamOla {
             let k = ((i - self.i) as usize).min(256);
             self.render(&mut scratch[..k], ring);
         }
+    }
+}
+
+/// `y += a·x` element by element (plain multiply and add: no fused multiply-add, the same
+/// bits on every target; the loop vectorises).
+#[inline]
+fn axpy(y: &mut [f32], x: &[f32], a: f32) {
+    for (o, h) in y.iter_mut().zip(x) {
+        *o += a * *h;
     }
 }
