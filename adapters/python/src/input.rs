@@ -87,7 +87,15 @@ impl Failure {
     /// Prefixes the message of an `OSError` with `what` (e.g. `clip 2`).
     fn with_context(self, what: &str) -> Self {
         match self {
-            Failure::Os { errno, message, path } => Failure::Os { errno, message: format!("{what}: {message}"), path },
+            Failure::Os {
+                errno,
+                message,
+                path,
+            } => Failure::Os {
+                errno,
+                message: format!("{what}: {message}"),
+                path,
+            },
             other => other,
         }
     }
@@ -148,8 +156,12 @@ pub fn load_failure(e: LoadError) -> Failure {
         LoadError::Invalid(report, path) => Failure::Value(format_report(&report, path.as_deref())),
         LoadError::Noise(n) => noise_failure(n),
         // Clip or subliminal audio that cannot be read or decoded: a file problem.
-        LoadError::Asset(a) => Failure::Os { errno: None, message: a.reason.clone(), path: Some(a.path.clone()) }
-            .with_context(&a.what),
+        LoadError::Asset(a) => Failure::Os {
+            errno: None,
+            message: a.reason.clone(),
+            path: Some(a.path.clone()),
+        }
+        .with_context(&a.what),
         other => Failure::Value(other.to_string()),
     }
 }
