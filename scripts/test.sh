@@ -37,13 +37,14 @@ RUST_TARGETS=(thumbv7em-none-eabihf wasm32-unknown-unknown)
 RUST_COMPONENTS=(rustfmt clippy)
 
 # Stages, in the order they run. Each is a function stage_<name> below.
-STAGES=(fmt clippy test nostd wasm smoke python)
+STAGES=(fmt clippy test nostd wasm firmware smoke python)
 declare -A STAGE_DOC=(
     [fmt]="cargo fmt --all -- --check"
     [clippy]="cargo clippy --workspace --all-targets -D warnings (+ the wasm probe on wasm32)"
     [test]="cargo test --workspace"
     [nostd]="core crates build for thumbv7em-none-eabihf and wasm32-unknown-unknown"
     [wasm]="wasm32 probe in node: hashes equal the host's (tests/node/wasm_hash.mjs)"
+    [firmware]="firmware under QEMU: on-target hashes = host, FPSCR, capacities, demo, board build, benchmark (firmware/run-tests.sh)"
     [smoke]="CLI renders the bundled demo: 89.0 s, stereo, 44.1 kHz, peak <= -11.9 dBFS"
     [python]="maturin wheel of adapters/python installed in a fresh venv; pytest adapters/python/tests"
 )
@@ -202,6 +203,10 @@ stage_wasm() {
     cargo build --release -p entrain-wasm-probe --target wasm32-unknown-unknown
     # shellcheck disable=SC2086 # word splitting is the point
     node tests/node/wasm_hash.mjs ${WASM_HASH_ARGS:-}
+}
+
+stage_firmware() {
+    bash firmware/run-tests.sh
 }
 
 stage_smoke() {

@@ -356,9 +356,9 @@ fn prepared(t: &LoadedTrack, rate: Option<u32>, cfg: &FileConfig) -> Result<Shar
     };
     let mut shared = base.shared();
     if shared.track.mix != mix {
-        let mut tr = (*shared.track).clone();
+        let mut tr = entrain_host::load::clone_track(&shared.track);
         tr.mix = mix;
-        shared.track = Arc::new(tr);
+        shared.track = Arc::from(tr);
     }
     Ok(shared)
 }

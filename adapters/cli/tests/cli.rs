@@ -334,3 +334,114 @@ fn clips_are_rendered_and_remote_clips_refused() {
         stderr(&o)
     );
 }
+
+/// `play` for real: ALSA's default PCM is a `type file` device (an `.asoundrc` under a
+/// test HOME, over the clock-less null PCM), so the binary plays as fast as it renders
+/// and the captured samples must equal the offline streaming render from `--start` to
+/// the end of the track, after which `play` exits by itself.
+#[test]
+fn play_through_an_alsa_file_device() {
+    let dir = tempfile::tempdir().unwrap();
+    let track = write_track(dir.path(), "short.json", SHORT);
+    let capture = dir.path().join("capture.raw");
+    std::fs::write(
+        dir.path().join(".asoundrc"),
+        format!(
+            "pcm.!default {{\n  type file\n  slave.pcm \"null\"\n  file \"{}\"\n  format \"raw\"\n}}\n",
+            capture.display()
+        ),
+    )
+    .unwrap();
+    let mut c = bin();
+    c.arg("play")
+        .arg(&track)
+        .args(["--start", "1.5"])
+        .env("HOME", dir.path())
+        .stdin(std::process::Stdio::null());
+    let o = run(c);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let bytes = std::fs::read(&capture).unwrap();
+    let got: Vec<f32> = bytes
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
+        .collect();
+
+    let t = entrain_host::load_track_file(&track).unwrap();
+    let cfg = entrain_engine::engine::Config {
+        mode: entrain_engine::engine::Mode::Streaming,
+        target_level: 0.25,
+        phase_align: false,
+    };
+    let mut e = entrain_host::build_engine(&t, cfg, &mut |_| {}).unwrap();
+    let start = (1.5 * 22050.0) as u64;
+    e.seek(start);
+    let mut want = vec![[0.0f32; 2]; (e.total_frames() - start) as usize];
+    e.render(&mut want);
+    let want: Vec<f32> = want.into_iter().flatten().collect();
+    // The device may be handed a last partial period of silence after the end.
+    assert!(
+        got.len() >= want.len(),
+        "captured {} samples, the track has {} left",
+        got.len(),
+        want.len()
+    );
+    assert!(
+        got[..want.len()] == want[..],
+        "the captured audio differs from the offline render"
+    );
+    assert!(got[want.len()..].iter().all(|x| *x == 0.0));
+}
+
+/// Ctrl+C during a render: the binary stops, exits non-zero, and leaves neither the
+/// output nor its temporary file.
+#[test]
+fn interrupted_render_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("long.wav");
+    let mut c = bin();
+    c.arg("render")
+        .arg(shared("tracks/bench_60min_theta.json"))
+        .arg("-o")
+        .arg(&out)
+        .args(["--quiet", "--mode", "streaming"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    // Wait until the temporary file exists and has grown past its header.
+    let t0 = std::time::Instant::now();
+    let partial = loop {
+        let found = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .find(|p| p.to_string_lossy().contains(".partial-"));
+        if let Some(p) = found {
+            if std::fs::metadata(&p)
+                .map(|m| m.len() > 100_000)
+                .unwrap_or(false)
+            {
+                break p;
+            }
+        }
+        assert!(
+            t0.elapsed() < std::time::Duration::from_secs(120),
+            "the render never started writing"
+        );
+        assert!(child.try_wait().unwrap().is_none(), "render ended early");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let st = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let o = child.wait_with_output().unwrap();
+    assert!(!o.status.success(), "an interrupted render must fail");
+    assert!(!out.exists(), "no output under the final name");
+    assert!(!partial.exists(), "temporary file removed");
+    let msg = stderr(&o);
+    assert!(
+        msg.to_lowercase().contains("interrupt") || msg.to_lowercase().contains("cancel"),
+        "{msg}"
+    );
+}

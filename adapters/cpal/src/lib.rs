@@ -137,9 +137,9 @@ impl std::fmt::Debug for Player {
 
 /// The track re-targeted to the device rate (the engine renders at the device rate).
 pub fn track_at_rate(track: &Track, rate: u32) -> Arc<Track> {
-    let mut t = track.clone();
+    let mut t = entrain_host::load::clone_track(track);
     t.sample_rate = rate;
-    Arc::new(t)
+    Arc::from(t)
 }
 
 fn make_engine(

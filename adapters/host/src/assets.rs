@@ -10,13 +10,28 @@ use entrain_format::clips::ClipEntry;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// A track and the PCM its clips refer to: what engines render on a host.
+/// A track and the PCM its clips, subliminal voices and notched noise input refer to:
+/// what engines render on a host.
 #[derive(Debug, Clone)]
 pub struct SharedTrack {
     /// The model.
     pub track: Arc<Track>,
     /// Stereo frames at the track's rate.
     pub pcm: Arc<[Frame]>,
+    /// The loaded track this one came from, to prepare its audio again at another rate
+    /// ([`SharedTrack::at_rate`]).
+    origin: Option<Arc<crate::load::LoadedTrack>>,
+}
+
+impl SharedTrack {
+    /// A track and its PCM arena.
+    pub fn new(track: Arc<Track>, pcm: Arc<[Frame]>) -> Self {
+        Self {
+            track,
+            pcm,
+            origin: None,
+        }
+    }
 }
 
 impl TrackSource for SharedTrack {
@@ -31,10 +46,7 @@ impl TrackSource for SharedTrack {
 impl From<Arc<Track>> for SharedTrack {
     /// A track without clip audio (an engine refuses to render clips it has no PCM for).
     fn from(track: Arc<Track>) -> Self {
-        Self {
-            track,
-            pcm: Arc::from(Vec::new()),
-        }
+        Self::new(track, Arc::from(Vec::new()))
     }
 }
 
@@ -59,30 +71,53 @@ impl From<&SharedTrack> for SharedTrack {
 impl From<crate::load::LoadedTrack> for SharedTrack {
     fn from(t: crate::load::LoadedTrack) -> Self {
         Self {
-            track: t.track,
-            pcm: t.pcm,
+            track: t.track.clone(),
+            pcm: t.pcm.clone(),
+            origin: Some(Arc::new(t)),
         }
     }
 }
 
 impl From<&crate::load::LoadedTrack> for SharedTrack {
     fn from(t: &crate::load::LoadedTrack) -> Self {
-        Self {
-            track: t.track.clone(),
-            pcm: t.pcm.clone(),
-        }
+        t.clone().into()
     }
 }
 
 impl SharedTrack {
-    /// The same track rendered at `rate`: the clips' PCM is resampled and their placement
-    /// recomputed (used when an audio device runs at another rate than the track).
+    /// The same track rendered at `rate` (used when an audio device runs at another rate
+    /// than the track). A track that came from a [`crate::LoadedTrack`] has its audio
+    /// prepared again at `rate` from the files (clips, subliminal sources, the noise
+    /// input), keeping this track's host mix gains; otherwise the clips' PCM is
+    /// resampled and their placement recomputed, and a track with other PCM users
+    /// (subliminal voices, a rendered noise input) is refused.
     pub fn at_rate(&self, rate: u32) -> Result<SharedTrack, String> {
         let from = self.track.sample_rate;
         if from == rate {
             return Ok(self.clone());
         }
-        let mut t = (*self.track).clone();
+        if let Some(o) = self.origin.as_ref() {
+            let lt = o.at_rate(rate).map_err(|e| e.to_string())?;
+            let mut t = crate::load::clone_track(&lt.track);
+            t.mix = self.track.mix;
+            return Ok(SharedTrack {
+                track: Arc::from(t),
+                pcm: lt.pcm.clone(),
+                origin: Some(Arc::new(lt)),
+            });
+        }
+        let subliminal = self
+            .track
+            .voices
+            .iter()
+            .any(|v| matches!(v.params, entrain_engine::model::VoiceParams::Subliminal(_)));
+        if subliminal || self.track.noise.is_some_and(|n| n.input.is_some()) {
+            return Err(format!(
+                "this track's audio cannot be re-targeted from {from} Hz to {rate} Hz \
+                 without its files: load it from a file (LoadedTrack)"
+            ));
+        }
+        let mut t = crate::load::clone_track(&self.track);
         t.sample_rate = rate;
         let scale = |n: u64| (n as u128 * rate as u128 / from as u128) as u64;
         let mut pcm: Vec<Frame> = Vec::new();
@@ -98,10 +133,7 @@ impl SharedTrack {
             c.fade_out = scale(c.fade_out).min(c.pcm.frames);
             pcm.extend_from_slice(&res);
         }
-        Ok(SharedTrack {
-            track: Arc::new(t),
-            pcm: Arc::from(pcm),
-        })
+        Ok(SharedTrack::new(Arc::from(t), Arc::from(pcm)))
     }
 }
 

@@ -20,6 +20,8 @@ pub struct LoadedTrack {
     pub path: Option<PathBuf>,
     /// Decoded clip audio at the track's rate (the arena the clips refer to).
     pub pcm: Arc<[entrain_dsp::Frame]>,
+    /// The file the background noise notches (`input_audio_path`), resolved.
+    pub noise_input: Option<PathBuf>,
 }
 
 impl LoadedTrack {
@@ -33,17 +35,28 @@ impl LoadedTrack {
         if rate == self.track.sample_rate {
             return Ok(self.clone());
         }
-        let mut t = (*self.track).clone();
+        let mut t = clone_track(&self.track);
         t.sample_rate = rate;
         let dir = self.path.as_deref().and_then(Path::parent);
-        let pcm =
+        let mut pcm =
             crate::assets::load_assets(&mut t, &self.info.clip_entries, &self.json, dir, rate)?;
+        if let Some(p) = self.noise_input.as_deref() {
+            crate::noise::render_noise_input(&mut t, p, &mut pcm)?;
+        }
         Ok(LoadedTrack {
-            track: Arc::new(t),
+            track: Arc::from(t),
             pcm: Arc::from(pcm),
             ..self.clone()
         })
     }
+}
+
+/// A heap copy of `t`. The model is about 400 KB (fixed capacities); cloning it into a
+/// local and then into an `Arc` keeps several copies on the stack in unoptimised builds,
+/// more than a 2 MB worker thread holds.
+#[inline(never)]
+pub fn clone_track(t: &Track) -> Box<Track> {
+    Box::new(t.clone())
 }
 
 /// Why a track could not be loaded.
@@ -119,6 +132,7 @@ pub fn load_track_str_with_preset(
                 json: json.to_owned(),
                 path: None,
                 pcm: Arc::from(pcm),
+                noise_input: None,
             })
         }
         Err(report) => Err(LoadError::Invalid(Box::new(report), None)),
@@ -156,11 +170,21 @@ fn load(json: String, path: Option<PathBuf>) -> Result<LoadedTrack, LoadError> {
     match entrain_format::parse(json.as_bytes(), &mut track, &mut info) {
         Ok(mut warnings) => {
             // Background noise preset, read before the track is shared.
-            crate::noise::complete_track_noise(&mut track, &info, path.as_deref(), &mut warnings)?;
-            // Clip audio, decoded and resampled once, before the track is shared.
+            let noise_input = crate::noise::complete_track_noise(
+                &mut track,
+                &info,
+                path.as_deref(),
+                &mut warnings,
+            )?;
+            // Clip audio, decoded and resampled once, before the track is shared; then
+            // the notched noise input, rendered once (offline algorithm).
             let dir = path.as_deref().and_then(Path::parent);
             let rate = track.sample_rate;
-            let pcm = crate::assets::load_assets(&mut track, &info.clip_entries, &json, dir, rate)?;
+            let mut pcm =
+                crate::assets::load_assets(&mut track, &info.clip_entries, &json, dir, rate)?;
+            if let Some(p) = noise_input.as_deref() {
+                crate::noise::render_noise_input(&mut track, p, &mut pcm)?;
+            }
             Ok(LoadedTrack {
                 track: Arc::from(track),
                 info,
@@ -168,6 +192,7 @@ fn load(json: String, path: Option<PathBuf>) -> Result<LoadedTrack, LoadError> {
                 json,
                 path,
                 pcm: Arc::from(pcm),
+                noise_input,
             })
         }
         Err(report) => Err(LoadError::Invalid(Box::new(report), path)),

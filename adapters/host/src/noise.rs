@@ -75,16 +75,17 @@ pub fn resolve(track_dir: Option<&Path>, p: &str) -> Result<PathBuf, NoiseLoadEr
 }
 
 /// Completes `track.noise` from the track's `background_noise` object: reads and parses
-/// the preset file it names (relative to the track's folder). An `input_audio_path` in
-/// the preset is checked (local, readable) but not rendered by the engine yet: the layer
-/// is silent and a warning says so.
+/// the preset file it names (relative to the track's folder). When the preset notches an
+/// input file (`input_audio_path`), returns that file, resolved and checked to exist; the
+/// caller renders it with [`render_noise_input`] into the track's PCM arena.
 pub fn complete_track_noise(
     track: &mut Track,
     info: &TrackInfo,
     track_path: Option<&Path>,
     warnings: &mut Report,
-) -> Result<(), NoiseLoadError> {
+) -> Result<Option<PathBuf>, NoiseLoadError> {
     let dir = track_path.and_then(Path::parent);
+    let mut resolved = None;
     complete_with(
         track,
         info,
@@ -100,7 +101,8 @@ pub fn complete_track_noise(
         &mut |input| {
             let p = resolve(dir, input)?;
             if p.is_file() {
-                Ok(())
+                resolved = Some(p);
+                Ok(true)
             } else {
                 Err(NoiseLoadError::Io {
                     path: p,
@@ -108,7 +110,72 @@ pub fn complete_track_noise(
                 })
             }
         },
-    )
+    )?;
+    Ok(resolved)
+}
+
+/// Runs the original's swept-notch algorithm over the first channel of `path` (NOISE.md
+/// §3–§5 with `input_audio_path`; [`entrain_dsp::noise::py::PyNotch`], sample-exact
+/// against the original) with `track.noise`'s parameters at the track's rate, appends the
+/// stereo result to `pcm` and points `track.noise.input` at it.
+///
+/// The original reads the file's samples as they are, at the track's rate whatever the
+/// file's own rate (a 48 kHz file in a 44.1 kHz track plays 8 % slow and flat); here a
+/// file at another rate is resampled to the track's rate first, as intended. Memory:
+/// the rendered input is kept whole (8 bytes per frame, the file's length).
+pub fn render_noise_input(
+    track: &mut Track,
+    path: &Path,
+    pcm: &mut Vec<entrain_dsp::Frame>,
+) -> Result<(), NoiseLoadError> {
+    let Some(mut spec) = track.noise else {
+        return Ok(());
+    };
+    let rate = track.sample_rate;
+    let (mut input, file_rate) = read_first_channel_at(path)?;
+    if file_rate != rate && !input.is_empty() {
+        let st: Vec<[f32; 2]> = input.iter().map(|&x| [x, x]).collect();
+        let res = crate::audio::resample_stereo(&st, file_rate, rate).map_err(|message| {
+            NoiseLoadError::Decode {
+                path: path.to_path_buf(),
+                message,
+            }
+        })?;
+        input = res.iter().map(|f| f[0]).collect();
+    }
+    let offset = pcm.len();
+    pcm.resize(offset + input.len(), [0.0, 0.0]);
+    // The generator holds about 280 KB of analysis state, built by value (several copies
+    // in an unoptimised build): run it on a thread with a stack sized for it rather than
+    // on the caller's, which may be a small worker or audio-host thread.
+    let params = spec.params;
+    let out = &mut pcm[offset..];
+    let input_ref = &input;
+    std::thread::scope(|s| {
+        std::thread::Builder::new()
+            .name("entrain-noise-input".into())
+            .stack_size(8 << 20)
+            .spawn_scoped(s, move || {
+                let mut g = Box::new(entrain_dsp::noise::py::PyNotch::new(
+                    &params, rate, input_ref,
+                ));
+                g.process(input_ref, out);
+            })
+            .map(|h| h.join().is_ok())
+            .unwrap_or(false)
+    })
+    .then_some(())
+    .ok_or_else(|| NoiseLoadError::Decode {
+        path: path.to_path_buf(),
+        message: "the notch generator could not run".into(),
+    })?;
+    spec.input_file = true;
+    spec.input = Some(entrain_engine::model::PcmRef {
+        offset: offset as u64,
+        frames: input.len() as u64,
+    });
+    track.noise = Some(spec);
+    Ok(())
 }
 
 /// [`complete_track_noise`] without a file system (a browser): the caller hands in the
@@ -116,8 +183,8 @@ pub fn complete_track_noise(
 /// track came from). Errors in the preset are reported under the name the track gives
 /// it. A track naming a preset fails with [`NoiseLoadError::MissingPreset`] when
 /// `preset` is `None`; a supplied preset is ignored when the track names none. Remote
-/// names are refused as by [`resolve`]; an `input_audio_path` cannot be checked here
-/// (the layer is silent anyway, with the same warning).
+/// names are refused as by [`resolve`]; an `input_audio_path` cannot be read here: the
+/// layer is silent and a warning says so.
 pub fn complete_track_noise_from_text(
     track: &mut Track,
     info: &TrackInfo,
@@ -142,7 +209,7 @@ pub fn complete_track_noise_from_text(
                 None => Err(NoiseLoadError::MissingPreset(file.trim().to_owned())),
             }
         },
-        &mut |input| refuse_remote(input),
+        &mut |input| refuse_remote(input).map(|()| false),
     )
 }
 
@@ -153,7 +220,8 @@ pub fn preset_name(info: &TrackInfo) -> Option<&str> {
 }
 
 type ReadPreset<'a> = dyn FnMut(&str) -> Result<(Vec<u8>, String), NoiseLoadError> + 'a;
-type CheckInput<'a> = dyn FnMut(&str) -> Result<(), NoiseLoadError> + 'a;
+/// Vets an `input_audio_path`; `Ok(true)` when the caller will render it.
+type CheckInput<'a> = dyn FnMut(&str) -> Result<bool, NoiseLoadError> + 'a;
 
 /// The shared rule of [`complete_track_noise`] and [`complete_track_noise_from_text`]:
 /// `read` fetches the named preset (bytes and the name its errors are reported under),
@@ -192,12 +260,14 @@ fn complete_with(
         return Ok(());
     }
     if let Some(inp) = input {
-        check_input(&inp)?;
+        let rendered = check_input(&inp)?;
         spec.input_file = true;
-        warnings.warn(
-            entrain_format::Location::default().with_key("input_audio_path"),
-            WarningKind::NotRendered("background noise from an input_audio_path file"),
-        );
+        if !rendered {
+            warnings.warn(
+                entrain_format::Location::default().with_key("input_audio_path"),
+                WarningKind::NotRendered("background noise from an input_audio_path file"),
+            );
+        }
     }
     track.noise = Some(spec);
     Ok(())
@@ -206,6 +276,26 @@ fn complete_with(
 /// The first channel of a WAV file as f32 in [-1, 1) (integer PCM divided by
 /// 2^(bits-1), as the original's `soundfile` reads it; 16-bit values are exact in f32).
 pub fn read_first_channel(path: &Path) -> Result<Vec<f32>, NoiseLoadError> {
+    read_first_channel_at(path).map(|(x, _)| x)
+}
+
+/// [`read_first_channel`] and the file's sample rate. Files other than WAV (FLAC, OGG,
+/// MP3, …) are decoded through Symphonia.
+pub fn read_first_channel_at(path: &Path) -> Result<(Vec<f32>, u32), NoiseLoadError> {
+    let is_wav = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("wav") || e.eq_ignore_ascii_case("wave"));
+    if !is_wav {
+        let d = crate::audio::decode_file(path).map_err(|e| match e {
+            crate::audio::AudioError::Io { path, source } => NoiseLoadError::Io { path, source },
+            crate::audio::AudioError::Decode { path, message } => {
+                NoiseLoadError::Decode { path, message }
+            }
+        })?;
+        let ch = d.channels.max(1);
+        return Ok((d.samples.iter().step_by(ch).copied().collect(), d.rate));
+    }
     let dec = |e: hound::Error| match e {
         hound::Error::IoError(source) => NoiseLoadError::Io {
             path: path.to_path_buf(),
@@ -239,7 +329,7 @@ pub fn read_first_channel(path: &Path) -> Result<Vec<f32>, NoiseLoadError> {
             }
         }
     }
-    Ok(out)
+    Ok((out, spec.sample_rate))
 }
 
 #[cfg(test)]

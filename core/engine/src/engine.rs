@@ -188,6 +188,9 @@ pub enum BuildError {
         /// Clip index.
         clip: usize,
     },
+    /// The background noise refers to a rendered input (`input_audio_path`) the track
+    /// source does not provide.
+    MissingNoiseInput,
     /// Phase alignment was requested but the alignment scratch is too small.
     AlignScratch {
         /// Frames needed.
@@ -406,6 +409,11 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
                 return Err(BuildError::MissingPcm { clip: k });
             }
             total = total.max(c.start + c.pcm.frames);
+        }
+        if let Some(p) = tr.noise.and_then(|n| n.input) {
+            if p.offset.saturating_add(p.frames) > pcm_len {
+                return Err(BuildError::MissingNoiseInput);
+            }
         }
         if align_on {
             let parts = mem.parts();
@@ -703,7 +711,7 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
         // §8.2); not part of the crossfade-alignment analysis (masked renders).
         if self.mask == usize::MAX {
             if let Some(n) = self.noise.as_mut() {
-                n.add_to(self.pos, out, self.mix.noise as f64);
+                n.add_from(self.pos, out, self.mix.noise as f64, self.track.pcm());
             }
             // Overlay clips, after the noise (TRACK_FORMAT.md §8.2 order).
             let tr = self.track.track();

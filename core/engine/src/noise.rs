@@ -22,14 +22,21 @@
 //! position; the noise itself restarts from a position-derived seed (see
 //! [`SweptNoise::seek`]).
 //!
-//! Not here: `.noise` presets with an `input_audio_path` (the original notches the file
-//! instead of generated noise). The core implements that algorithm
-//! ([`entrain_dsp::noise::py::PyNotch`], sample-exact), but the engine does not yet get
-//! the decoded samples lent to it; such a layer renders silence ([`NoiseSpec::input_file`]).
+//! `.noise` presets with an `input_audio_path` notch that file instead of generated
+//! noise (NOISE.md §3 step 1). The algorithm is [`entrain_dsp::noise::py::PyNotch`]
+//! (sample-exact against the original), but it needs two analysis passes over the whole
+//! input and an O(t) seek, so the host runs it once, offline, and lends the result to
+//! the engine in the track's PCM arena ([`NoiseSpec::input`]); the layer then plays those
+//! frames in place of the generator, with the same delay, envelope and length rule (the
+//! generated length is the input's, padded or cut to the track). A spec that names an
+//! input nobody rendered ([`NoiseSpec::input_file`] without [`NoiseSpec::input`], e.g.
+//! a browser without the file) renders silence, and the host warns.
 
 use entrain_dsp::math;
 use entrain_dsp::noise::notch::{SweptNoise, SweptParams};
 use entrain_dsp::Frame;
+
+use crate::model::PcmRef;
 
 /// Maximum number of `amp_envelope` breakpoints (the GUI writes a handful).
 pub const MAX_ENVELOPE_POINTS: usize = 32;
@@ -51,9 +58,11 @@ pub struct NoiseSpec {
     pub envelope: [(f64, f64); MAX_ENVELOPE_POINTS],
     /// Number of breakpoints in use.
     pub envelope_len: usize,
-    /// The preset notches an input file (`input_audio_path`): not rendered by the engine
-    /// yet (module docs).
+    /// The preset notches an input file (`input_audio_path`, module docs).
     pub input_file: bool,
+    /// The notched input, rendered by the host into the track's PCM arena (stereo
+    /// frames at the track's rate); `None` with `input_file` set means silence.
+    pub input: Option<PcmRef>,
 }
 
 impl Default for NoiseSpec {
@@ -67,6 +76,7 @@ impl Default for NoiseSpec {
             envelope: [(0.0, 0.0); MAX_ENVELOPE_POINTS],
             envelope_len: 0,
             input_file: false,
+            input: None,
         }
     }
 }
@@ -162,6 +172,11 @@ pub struct NoiseLayer {
     start: u64,
     /// Generator length.
     gen_frames: u64,
+    /// The host-rendered notched input played instead of the generator.
+    input: Option<PcmRef>,
+    /// Track length: the padded buffer ends there (TRACK_FORMAT.md §9.2 step 3), even
+    /// when clips extend the output.
+    len: u64,
     silent: bool,
 }
 
@@ -170,38 +185,69 @@ impl NoiseLayer {
     /// calibration pre-roll).
     pub fn new(spec: &NoiseSpec, sr: u32, len: u64) -> Self {
         let srf = sr as f64;
-        let gen_frames = math::floor(len as f64 / srf * srf) as u64;
+        let gen_frames = match spec.input {
+            Some(p) => p.frames,
+            None => math::floor(len as f64 / srf * srf) as u64,
+        };
         let start = if spec.start_time > 0.0 {
             math::floor(spec.start_time * srf) as u64
         } else {
             0
         };
+        // With a rendered input the generator is never run: build the cheapest one.
+        let gen_len = if spec.input.is_some() {
+            1
+        } else {
+            gen_frames.max(1)
+        };
         Self {
-            gen: SweptNoise::new(&spec.params, sr, gen_frames.max(1)),
+            gen: SweptNoise::new(&spec.params, sr, gen_len),
             env: NoiseEnvelope::new(spec, srf, len),
             start,
             gen_frames,
-            silent: spec.input_file || spec.gain == 0.0,
+            input: spec.input,
+            len,
+            silent: (spec.input_file && spec.input.is_none()) || spec.gain == 0.0,
         }
     }
 
     /// Positions the layer at track sample `t`.
     pub fn seek(&mut self, t: u64) {
-        self.gen.seek(t.saturating_sub(self.start));
+        if self.input.is_none() {
+            self.gen.seek(t.saturating_sub(self.start));
+        }
+    }
+
+    /// The PCM arena frames the layer reads (`None`: generated noise).
+    pub fn input(&self) -> Option<PcmRef> {
+        self.input
     }
 
     /// Adds the layer to `out`, whose first frame is track sample `pos`.
-    /// `gain` is the host's noise multiplier (1.0 = as written).
+    /// `gain` is the host's noise multiplier (1.0 = as written). A layer with a rendered
+    /// input needs [`NoiseLayer::add_from`].
     pub fn add_to(&mut self, pos: u64, out: &mut [Frame], gain: f64) {
+        self.add_from(pos, out, gain, &[]);
+    }
+
+    /// [`NoiseLayer::add_to`] with the track's PCM arena (where a rendered input lives;
+    /// frames beyond the arena are silence — the engine checks the range when built).
+    pub fn add_from(&mut self, pos: u64, out: &mut [Frame], gain: f64, pcm: &[Frame]) {
         if self.silent {
             return;
         }
         for (k, o) in out.iter_mut().enumerate() {
             let i = pos + k as u64;
-            if i < self.start || i - self.start >= self.gen_frames {
+            if i < self.start || i - self.start >= self.gen_frames || i >= self.len {
                 continue;
             }
-            let f = self.gen.next_frame();
+            let f = match self.input {
+                Some(p) => pcm
+                    .get((p.offset + (i - self.start)) as usize)
+                    .copied()
+                    .unwrap_or([0.0, 0.0]),
+                None => self.gen.next_frame(),
+            };
             let e = self.env.at(i) * gain;
             o[0] = (o[0] as f64 + f[0] as f64 * e) as f32;
             o[1] = (o[1] as f64 + f[1] as f64 * e) as f32;

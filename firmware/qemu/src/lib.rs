@@ -99,21 +99,37 @@ pub enum Unfit {
     Invalid,
     /// The track names a `.noise` preset file and none was put in flash with it.
     NoisePresetMissing,
+    /// The track plays audio files (overlay clips, subliminal sources, a noise preset's
+    /// `input_audio_path`): decoding and resampling them is the host's job (the engine
+    /// only borrows PCM), and this firmware carries no PCM in flash. Playing such a track
+    /// without them would be a silent wrong render, so it is refused.
+    NeedsAudioFiles,
     /// The engine could not be built with the firmware's pools.
     Build(#[defmt(Debug2Format)] BuildError),
 }
 
 /// Parses `json` into `s.track`, completing its background noise from `noise_preset`
 /// (the `.noise` file the track names, also in flash) as the host's loader does from the
-/// file system: the preset's generator settings replace the inline ones; a preset that
-/// notches an `input_audio_path` file renders silence, as on the host.
+/// file system: the preset's generator settings replace the inline ones. Tracks that play
+/// audio files are refused ([`Unfit::NeedsAudioFiles`]).
 pub fn load(s: &mut Storage, json: &[u8], noise_preset: Option<&[u8]>) -> Result<(), Unfit> {
     if let Err(report) = entrain_format::parse(json, &mut s.track, &mut s.info) {
         return Err(unfit(&report));
     }
+    let subliminal = s
+        .track
+        .voices
+        .iter()
+        .any(|v| matches!(v.params, entrain_engine::model::VoiceParams::Subliminal(_)));
+    if !s.info.clip_entries.is_empty() || subliminal {
+        return Err(Unfit::NeedsAudioFiles);
+    }
     let Some(bg) = s.info.background.as_ref() else {
         return Ok(());
     };
+    if bg.input_audio_path.is_some() {
+        return Err(Unfit::NeedsAudioFiles);
+    }
     if bg.file.is_none() {
         return Ok(());
     }
@@ -127,8 +143,10 @@ pub fn load(s: &mut Storage, json: &[u8], noise_preset: Option<&[u8]>) -> Result
     }
     if let Some(nf) = parsed {
         let mut spec = bg.spec;
+        if nf.input_audio_path.is_some() {
+            return Err(Unfit::NeedsAudioFiles);
+        }
         spec.params = nf.params;
-        spec.input_file = nf.input_audio_path.is_some();
         s.track.noise = Some(spec);
     }
     Ok(())

@@ -157,7 +157,12 @@ mod tests {
                     );
                     fail += 1;
                 }
-                Err(e @ (Unfit::Capacity { .. } | Unfit::Build(_) | Unfit::NoisePresetMissing)) => {
+                Err(
+                    e @ (Unfit::Capacity { .. }
+                    | Unfit::Build(_)
+                    | Unfit::NoisePresetMissing
+                    | Unfit::NeedsAudioFiles),
+                ) => {
                     defmt::println!("SKIP {=str} block {=usize}: {}", c.name, c.block, e);
                     skip += 1;
                 }
