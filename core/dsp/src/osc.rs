@@ -38,16 +38,46 @@ impl Skew {
         }
     }
 
+    /// True for skew 0 (the plain sine and the symmetric triangle).
+    #[inline]
+    pub fn is_symmetric(&self) -> bool {
+        self.symmetric
+    }
+
+    /// [`Skew::sine`] at the cycle position of a Q0.64 phase, `p = (phase >> 40)·2^-24`
+    /// (24 bits, as the voices sample their LFOs). Without skew the Q0.32 sine phase is
+    /// taken from the integer directly (`(phase >> 40) << 8`, exactly what
+    /// `unit_to_turns(p)` gives), so block kernels vectorise it; the same bits as
+    /// `sine(p)`.
+    #[inline]
+    pub fn sine_q64(&self, phase: u64) -> f32 {
+        if self.symmetric {
+            sine_q64_24(phase)
+        } else {
+            self.sine(((phase >> 40) as u32) as f32 * (1.0 / 16_777_216.0))
+        }
+    }
+
     /// `skew_sine(p, k)` for a cycle position `p ∈ [0, 1)`.
     #[inline]
     pub fn sine(&self, p: f32) -> f32 {
         if self.symmetric {
             return math::sin_turns(math::unit_to_turns(p));
         }
-        if p < self.w {
-            math::sin_turns(math::unit_to_turns(p * self.inv_2w))
+        // One sine of the selected half-wave argument, negated on the second half: the
+        // same bits as evaluating the branches separately, and a select instead of a
+        // branch in vectorised loops.
+        let rising = p < self.w;
+        let arg = if rising {
+            p * self.inv_2w
         } else {
-            -math::sin_turns(math::unit_to_turns((p - self.w) * self.inv_2_1mw))
+            (p - self.w) * self.inv_2_1mw
+        };
+        let s = math::sin_turns(math::unit_to_turns(arg));
+        if rising {
+            s
+        } else {
+            -s
         }
     }
 
@@ -60,6 +90,13 @@ impl Skew {
             1.0 - 2.0 * (p - self.w) * self.inv_1mw
         }
     }
+}
+
+/// The unskewed sine at the 24-bit cycle position of a Q0.64 phase: [`Skew::sine_q64`]
+/// for skew 0, with no branch (block kernels call it after checking the skew once).
+#[inline]
+pub fn sine_q64_24(phase: u64) -> f32 {
+    math::sin_turns(((phase >> 40) as u32) << 8)
 }
 
 /// LFO waveform selectable by `freqOscShape` and similar keys.

@@ -61,18 +61,54 @@ impl Phase {
     /// integer and fraction, identical on every target.
     #[inline]
     pub fn inc_from_f32(turns_per_sample: f32) -> u64 {
+        ((Self::inc32_from_f32(turns_per_sample) as i64) as u64) << 32
+    }
+
+    /// The increment of [`Phase::inc_from_f32`] in units of 2^-32 turn (its upper 32
+    /// bits, signed). Branch-free (the rounding steps are added as 0/1 values, which
+    /// lets block kernels vectorise it); the same value as the branching formulation.
+    #[inline]
+    pub fn inc32_from_f32(turns_per_sample: f32) -> i32 {
         let v = turns_per_sample * math::TWO_POW_32_F32;
         let i = v as i32;
         // Exact: |v| < 2^31 and `i` is `v` truncated, so `i as f32` is representable.
         let frac = v - i as f32;
-        let r = if frac >= 0.5 {
-            i.wrapping_add(1)
-        } else if frac <= -0.5 {
-            i.wrapping_sub(1)
+        i.wrapping_add(i32::from(frac >= 0.5))
+            .wrapping_sub(i32::from(frac <= -0.5))
+    }
+
+    /// Largest `|turns_per_sample| · 2^32` for which [`Phase::inc32_from_f32_small`] is
+    /// exact (2^21, half of the range where the magic-number rounding is exact).
+    pub const SMALL_INC32: f32 = 2_097_152.0;
+
+    /// [`Phase::inc32_from_f32`] without a float-to-integer conversion instruction, for
+    /// `|turns_per_sample| · 2^32 <` [`Phase::SMALL_INC32`] (vibrato increments: a few Hz
+    /// at audio rates). The truncation is done with the magic number 1.5·2^23 (exact
+    /// below 2^22) and the integer read from the bits, so a block kernel vectorises it
+    /// where Rust's saturating `as i32` would stay scalar. Returns the same value as
+    /// `inc32_from_f32` in that range (tested); callers check the range once per block.
+    #[inline]
+    pub fn inc32_from_f32_small(turns_per_sample: f32) -> i32 {
+        const M: f32 = 12_582_912.0; // 1.5 · 2^23: its ulp is 1
+        let v = turns_per_sample * math::TWO_POW_32_F32;
+        // Nearest integer (ties to even), exact for |v| < 2^22; then toward zero.
+        let r = (v + M) - M;
+        let t = if v >= 0.0 {
+            if r > v {
+                r - 1.0
+            } else {
+                r
+            }
+        } else if r < v {
+            r + 1.0
         } else {
-            i
+            r
         };
-        ((r as i64) as u64) << 32
+        // t + M lies in [2^23, 2^24), where consecutive integers are consecutive bit patterns.
+        let i = ((t + M).to_bits() as i32).wrapping_sub(M.to_bits() as i32);
+        let frac = v - t;
+        i.wrapping_add(i32::from(frac >= 0.5))
+            .wrapping_sub(i32::from(frac <= -0.5))
     }
 }
 
@@ -95,6 +131,33 @@ pub fn inc_hz(freq_hz: f64, dt_s: f64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn small_increment_conversion_equals_the_general_one() {
+        let lim = Phase::SMALL_INC32 / math::TWO_POW_32_F32;
+        let mut x: u32 = 12345;
+        let check = |t: f32| {
+            assert_eq!(
+                Phase::inc32_from_f32_small(t),
+                Phase::inc32_from_f32(t),
+                "{t:e}"
+            );
+        };
+        for _ in 0..2_000_000 {
+            x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            let u = (x >> 8) as f32 / 16_777_216.0; // [0, 1)
+            let t = (2.0 * u - 1.0) * lim;
+            check(t);
+            check(t * 1e-3);
+        }
+        for k in -40_000i32..40_000 {
+            // exact halves and integers around zero
+            let v = k as f32 * 0.25;
+            check(v / math::TWO_POW_32_F32);
+        }
+        check(0.0);
+        check(-0.0);
+    }
 
     #[test]
     fn seek_equals_stepping() {
