@@ -415,7 +415,10 @@ pub fn parse_background(input: &[u8], span: Span, report: &mut Report) -> Option
             Some(g) => g,
             None => r.num_or("amp", 1.0, Kind::Plain),
         },
-        start_time: r.num_or("start_time", 0.0, Kind::Time),
+        // §9.1: RP2 also reads `start_time_seconds`; `start_time` wins when both are given.
+        start_time: r
+            .number_any(&["start_time", "start_time_seconds"], Kind::Time)
+            .unwrap_or(0.0),
         fade_in: r.num_or("fade_in", 0.0, Kind::Time),
         fade_out: r.num_or("fade_out", 0.0, Kind::Time),
         ..NoiseSpec::default()
