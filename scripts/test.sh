@@ -15,6 +15,9 @@
 # (default: ../shared/tracks next to the repository); ENTRAIN_PYTHON picks the Python of
 # the python stage (default: the first of python3.11, python3 on PATH); PYTEST_ARGS is
 # passed to pytest (word-split), e.g. PYTEST_ARGS="-k render -x".
+# ENTRAIN_WEB_SECONDS sets the length the web stage compares per track (default 10; the demo
+# is always compared whole), ENTRAIN_WEB_COMPATIBLE_MAX_S the longest track it compares in
+# compatible mode (default 95), CHROMIUM the browser it drives (default /usr/bin/chromium).
 set -euo pipefail
 shopt -s inherit_errexit
 
@@ -23,27 +26,30 @@ cd "$ROOT"
 
 # ---- what the tests need ------------------------------------------------------------------
 
-# Debian packages. Add a line here when a stage needs a new one (planned: mesa-vulkan-drivers
-# for the wgpu stage, chromium for the AudioWorklet test).
+# Debian packages. Add a line here when a stage needs a new one.
 APT_PACKAGES=(
     sox            # smoke: inspects the rendered WAV (length, channels, rate, peak)
     binaryen       # wasm-opt, for wasm size checks of the adapters
     qemu-system-arm # firmware tests of the core on an emulated Cortex-M
     libasound2-dev # ALSA headers: cpal (entrain-cpal) links libasound
     pkg-config     # how alsa-sys finds libasound
+    mesa-vulkan-drivers # gpu: lavapipe, the CPU Vulkan driver wgpu mixes on
+    chromium       # web: headless browser for the AudioWorklet test (driven by playwright-core)
     python3-venv   # python: `python3 -m venv` for Debian's python3 (when it is the one picked)
 )
 RUST_TARGETS=(thumbv7em-none-eabihf wasm32-unknown-unknown)
 RUST_COMPONENTS=(rustfmt clippy)
 
 # Stages, in the order they run. Each is a function stage_<name> below.
-STAGES=(fmt clippy test nostd wasm firmware smoke python)
+STAGES=(fmt clippy test gpu nostd wasm web firmware smoke python)
 declare -A STAGE_DOC=(
     [fmt]="cargo fmt --all -- --check"
-    [clippy]="cargo clippy --workspace --all-targets -D warnings (+ the wasm probe on wasm32)"
+    [clippy]="cargo clippy --workspace --all-targets -D warnings (+ wasm probe and entrain-wasm on wasm32)"
     [test]="cargo test --workspace"
+    [gpu]="wgpu mixing on lavapipe equals the CPU mix on every shared track; fallback without adapter"
     [nostd]="core crates build for thumbv7em-none-eabihf and wasm32-unknown-unknown"
     [wasm]="wasm32 probe in node: hashes equal the host's (tests/node/wasm_hash.mjs)"
+    [web]="pkg/realtime_backend in node and an AudioWorklet in headless Chromium: API, hashes = host (tests/web)"
     [firmware]="firmware under QEMU: on-target hashes = host, FPSCR, capacities, demo, board build, benchmark (firmware/run-tests.sh)"
     [smoke]="CLI renders the bundled demo: 89.0 s, stereo, 44.1 kHz, peak <= -11.9 dBFS"
     [python]="maturin wheel of adapters/python installed in a fresh venv; pytest adapters/python/tests"
@@ -164,6 +170,32 @@ setup_rust() {
     echo "rustup: targets ${RUST_TARGETS[*]} and components ${RUST_COMPONENTS[*]} present"
 }
 
+# The web stage's tools, only when it runs: wasm-bindgen-cli of exactly the wasm-bindgen
+# version in Cargo.lock (adapters/wasm/build.sh refuses any other), and the npm packages of
+# tests/web/package-lock.json (playwright-core; it drives the apt chromium, it downloads no
+# browser).
+setup_web() {
+    local want have
+    want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3; exit }' Cargo.lock)
+    have=$(wasm-bindgen --version 2>/dev/null | awk '{ print $2 }' || true)
+    if [[ $have != "$want" ]]; then
+        echo "cargo: installing wasm-bindgen-cli $want (found: ${have:-none}; compiles for a few minutes)"
+        # --locked builds with the CLI's own lockfile. A registry mirror that lacks one of
+        # the versions pinned there fails it; then cargo picks the newest compatible ones.
+        cargo install wasm-bindgen-cli --version "$want" --locked ||
+            cargo install wasm-bindgen-cli --version "$want"
+    fi
+    echo "cargo: wasm-bindgen-cli $want present"
+    # npm ci only when node_modules is not what the committed lockfile says.
+    local stamp=tests/web/node_modules/.entrain-lock
+    if ! cmp -s tests/web/package-lock.json "$stamp"; then
+        echo "npm: installing tests/web (npm ci)"
+        (cd tests/web && npm ci --no-audit --no-fund)
+        cp tests/web/package-lock.json "$stamp"
+    fi
+    echo "npm: tests/web packages present"
+}
+
 # ---- stages ------------------------------------------------------------------------------
 # Each runs in a subshell with errexit on, so any failing command fails the stage.
 
@@ -175,11 +207,20 @@ stage_clippy() {
     cargo clippy --workspace --all-targets -- -D warnings
     # The probe's exports only exist on wasm32; lint them where they compile.
     cargo clippy -p entrain-wasm-probe --no-deps --target wasm32-unknown-unknown -- -D warnings
+    cargo clippy -p entrain-wasm --no-deps --target wasm32-unknown-unknown -- -D warnings
 }
 
 stage_test() {
     # The workspace's test profile builds with opt-level 2.
     cargo test --workspace
+}
+
+stage_gpu() {
+    # wgpu needs a runtime directory; lavapipe (mesa-vulkan-drivers) is the adapter. The
+    # comparison on real hardware is #[ignore]d in plain `cargo test` (no adapter there).
+    export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$ROOT/target/xdg-runtime}"
+    mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
+    cargo test -p entrain-gpu -- --include-ignored --nocapture
 }
 
 stage_nostd() {
@@ -203,6 +244,19 @@ stage_wasm() {
     cargo build --release -p entrain-wasm-probe --target wasm32-unknown-unknown
     # shellcheck disable=SC2086 # word splitting is the point
     node tests/node/wasm_hash.mjs ${WASM_HASH_ARGS:-}
+}
+
+stage_web() {
+    # The host's fingerprints, then the package (cargo for wasm32, wasm-bindgen --target web,
+    # wasm-opt when the result loads) into adapters/wasm/pkg.
+    cargo build --release -p entrain-cli --bin realtime_backend
+    adapters/wasm/build.sh
+    [[ -d tests/web/node_modules/playwright-core ]] ||
+        { echo "tests/web/node_modules is missing: run without --no-setup" >&2; return 1; }
+    # node tests of the JS API and fingerprints, then the page in headless Chromium (its
+    # screenshot goes to target/web-tests/).
+    (cd tests/web && node --test --test-concurrency=1 --test-reporter=spec \
+        wasm_api.test.mjs browser.test.mjs)
 }
 
 stage_firmware() {
@@ -302,6 +356,7 @@ if ((setup)); then
     banner "setup: apt packages, rustup targets and components"
     setup_apt
     setup_rust
+    if [[ " ${selected[*]} " == *" web "* ]]; then setup_web; fi
 fi
 for tool in cargo rustc node sox; do
     command -v "$tool" >/dev/null || die "$tool not found (run without --no-setup to install it)"

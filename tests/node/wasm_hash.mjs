@@ -4,7 +4,10 @@
 //
 // For each track it writes the JSON into the probe's input buffer (parse_track), hands it
 // the .noise preset the track names, read relative to the track as the host does
-// (attach_noise), calls render_hash(block, mode, max_frames) for several block sizes, and
+// (attach_noise), and for tracks that play audio files (overlay clips, subliminal sources,
+// a noise input) the audio as the host prepared it (`realtime_backend hash
+// --export-sources`: the probe has no decoders, and decoding is the host's job; what must
+// match is what the engine does with the PCM) (attach_sources), then calls render_hash(block, mode, max_frames) for several block sizes, and
 // compares the FNV-1a 64 hash with
 // `realtime_backend hash TRACK --block 480 --mode M --duration S`.
 //
@@ -28,7 +31,8 @@
 // and makes the exit status 1. Exit status 2: the setup is broken (missing files).
 
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -184,6 +188,22 @@ class Probe {
     return this.status();
   }
 
+  // Copies the host's sources file (tests/wasm-probe/src/sources.rs) into the probe:
+  // { code, error? }.
+  attachSources(file) {
+    const frames = Number(new DataView(file.buffer, file.byteOffset, file.length).getBigUint64(8, true));
+    const headerLen = file.length - frames * 8;
+    if (frames > this.x.pcm_capacity()) {
+      return { code: ERR_CAPACITY, error: `capacity: ${frames} frames of audio > probe arena of ${this.x.pcm_capacity()}` };
+    }
+    if (!(headerLen >= 16) || !this.write(file.subarray(0, headerLen), this.x.sources_ptr(), this.x.sources_capacity())) {
+      return { code: ERR_CAPACITY, error: `capacity: sources header of ${headerLen} bytes` };
+    }
+    this.write(file.subarray(headerLen), this.x.pcm_ptr(), this.x.pcm_capacity() * 8);
+    this.x.attach_sources(headerLen);
+    return this.status();
+  }
+
   // Renders and hashes the parsed track.
   hash(block, mode, frames) {
     const t0 = performance.now();
@@ -203,9 +223,38 @@ class Probe {
 }
 
 // Parses `file` in the probe and attaches the .noise preset it names, read (as the host
-// does) relative to the track's folder. Reports SKIP or FAIL and returns false if the
-// probe cannot take the track.
-function loadIntoProbe(probe, file, name, report) {
+// does) relative to the track's folder, and the audio of the files it plays, as the host
+// prepared it. Reports SKIP or FAIL and returns false if the probe cannot take the track.
+function loadIntoProbe(o, probe, file, name, report) {
+  if (!loadTrackAndPreset(probe, file, name, report)) return false;
+  if (!probe.x.needs_sources()) return true;
+  const dir = mkdtempSync(join(tmpdir(), "entrain-sources-"));
+  try {
+    const out = join(dir, "sources.bin");
+    try {
+      execFileSync(o.host, ["hash", file, "--duration", "0", "--export-sources", out], {
+        stdio: ["ignore", "ignore", "pipe"],
+      });
+    } catch (e) {
+      report("FAIL", name, "sources", `host renders it but cannot export its audio: ${String(e.stderr || e.message).trim()}`);
+      return false;
+    }
+    const attached = probe.attachSources(readFileSync(out));
+    if (attached.code === ERR_CAPACITY) {
+      report("SKIP", name, "sources", attached.error);
+      return false;
+    }
+    if (attached.code !== 0) {
+      report("FAIL", name, "sources", `the probe does not take the host's audio: ${attached.error}`);
+      return false;
+    }
+    return true;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function loadTrackAndPreset(probe, file, name, report) {
   const parsed = probe.parse(readFileSync(file));
   if (parsed.code === ERR_CAPACITY) {
     report("SKIP", name, "", parsed.error);
@@ -274,7 +323,7 @@ function main() {
       report("SKIP", name, "", `host cannot render it: ${first.error}`);
       continue;
     }
-    if (!loadIntoProbe(probe, file, name, report)) continue;
+    if (!loadIntoProbe(o, probe, file, name, report)) continue;
     let trackSeconds = null;
     const modes = [["streaming", o.blocks]];
     let skipped = false;

@@ -12,12 +12,13 @@ use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use config::FileConfig;
 use entrain_dsp::hash::Fnv1a64;
+use entrain_dsp::Frame;
 use entrain_engine::engine::{Config, Mode};
 use entrain_engine::model::MixGains;
 use entrain_host::load::format_report;
 use entrain_host::{
-    build_engine, load_track_file, load_track_str, render_to_file, LoadError, LoadedTrack,
-    OutputFormat, RenderError, RenderOptions, SharedTrack,
+    build_engine, load_track_file, load_track_str, render_to_file_with, BlockRenderer, HostEngine,
+    LoadError, LoadedTrack, OutputFormat, RenderError, RenderOptions, SharedTrack,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
@@ -52,7 +53,8 @@ struct Legacy {
     /// true: render to the track's output_filename; false: play it.
     #[arg(long, value_parser = parse_bool, num_args = 0..=1, default_missing_value = "true")]
     generate: Option<bool>,
-    /// Mix on the GPU (this build mixes on the CPU and says so).
+    /// Mix the voices on the GPU when rendering (falls back to the CPU with a notice;
+    /// playback always mixes on the CPU). Default: config.toml `gpu`.
     #[arg(long, value_parser = parse_bool, num_args = 0..=1, default_missing_value = "true")]
     gpu: Option<bool>,
     /// Start position in seconds.
@@ -98,6 +100,11 @@ enum Command {
         /// Only the first SECONDS of the track.
         #[arg(long)]
         duration: Option<f64>,
+        /// Also write the audio the track plays from files, as prepared for the engine
+        /// (arena and references; for the wasm32 cross-target check, which has no
+        /// decoders). Layout: tests/wasm-probe/src/sources.rs.
+        #[arg(long, hide = true, value_name = "FILE")]
+        export_sources: Option<PathBuf>,
     },
     /// Draw the steps, voices and frequencies over time into a PNG.
     Timeline {
@@ -149,6 +156,11 @@ struct RenderArgs {
     /// No progress bar.
     #[arg(short, long)]
     quiet: bool,
+    /// Mix the voices on the GPU (wgpu; falls back to the CPU with a notice when there is
+    /// no adapter). Within a stated tolerance of the CPU mix, never used for hashes.
+    /// Default: config.toml `gpu`.
+    #[arg(long, value_parser = parse_bool, num_args = 0..=1, default_missing_value = "true")]
+    gpu: Option<bool>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -207,7 +219,8 @@ fn run(cli: Cli) -> Result<()> {
             block,
             mode,
             duration,
-        }) => hash(&track, block, mode, duration),
+            export_sources,
+        }) => hash(&track, block, mode, duration, export_sources.as_deref()),
         Some(Command::Timeline { track, output }) => {
             let t = load(&track)?;
             timeline::draw(&t, &output)?;
@@ -266,9 +279,6 @@ fn legacy(cfg: &FileConfig, l: Legacy) -> Result<()> {
         return render(cfg, RenderArgs::demo());
     };
     let gpu = l.gpu.unwrap_or(cfg.gpu);
-    if gpu {
-        eprintln!("note: GPU mixing is not available in this build; mixing on the CPU");
-    }
     let t = load(&path)?;
     let start = l.start.unwrap_or(0.0);
     if l.generate == Some(true) {
@@ -287,10 +297,14 @@ fn legacy(cfg: &FileConfig, l: Legacy) -> Result<()> {
         let args = RenderArgs {
             track: Some(path),
             start,
+            gpu: Some(gpu),
             ..RenderArgs::demo()
         };
         render_loaded(cfg, t, out, args)
     } else {
+        if gpu {
+            eprintln!("note: playback mixes on the CPU (GPU mixing is for renders)");
+        }
         play(cfg, &t, start, 0.25)
     }
 }
@@ -307,6 +321,7 @@ impl RenderArgs {
             mode: ModeArg::Compatible,
             level: 0.25,
             quiet: false,
+            gpu: None,
         }
     }
 }
@@ -385,9 +400,7 @@ fn render_loaded(cfg: &FileConfig, t: LoadedTrack, out: PathBuf, a: RenderArgs) 
     if !(a.level.is_finite() && a.level > 0.0 && a.level <= 1.0) {
         bail!("--level must be in (0, 1]");
     }
-    if cfg.gpu {
-        eprintln!("note: GPU mixing is not available in this build; mixing on the CPU");
-    }
+    let gpu = a.gpu.unwrap_or(cfg.gpu);
     let track = prepared(&t, a.sample_rate, cfg)?;
     let sr = track.track.sample_rate as f64;
     let ecfg = Config {
@@ -433,8 +446,10 @@ fn render_loaded(cfg: &FileConfig, t: LoadedTrack, out: PathBuf, a: RenderArgs) 
     } else {
         None
     };
-    let res = render_to_file(
+    let mut render_block = block_renderer(&mut engine, gpu, a.quiet);
+    let res = render_to_file_with(
         &mut engine,
+        &mut *render_block,
         &out,
         &opts,
         Some(&cancel),
@@ -465,6 +480,93 @@ fn render_loaded(cfg: &FileConfig, t: LoadedTrack, out: PathBuf, a: RenderArgs) 
         );
     }
     Ok(())
+}
+
+/// Writes the PCM arena of `t` and the references into it (clips, subliminal segments
+/// and normalisation, the noise input) in the layout `tests/wasm-probe/src/sources.rs`
+/// reads ("ENTSRC01", little-endian).
+fn export_sources(t: &LoadedTrack, out: &Path) -> Result<()> {
+    use entrain_engine::model::{PcmRef, VoiceParams};
+    let mut b: Vec<u8> = b"ENTSRC01".to_vec();
+    let pcm_ref = |b: &mut Vec<u8>, p: PcmRef| {
+        b.extend(p.offset.to_le_bytes());
+        b.extend(p.frames.to_le_bytes());
+    };
+    b.extend((t.pcm.len() as u64).to_le_bytes());
+    b.extend((t.track.clips.len() as u32).to_le_bytes());
+    for c in &t.track.clips {
+        pcm_ref(&mut b, c.pcm);
+        b.extend(c.start.to_le_bytes());
+        b.extend(c.gain.to_le_bytes());
+        let (has, (l, r)) = match c.pan {
+            Some(p) => (1u32, p),
+            None => (0, (0.0, 0.0)),
+        };
+        b.extend(has.to_le_bytes());
+        b.extend(l.to_le_bytes());
+        b.extend(r.to_le_bytes());
+        b.extend(c.fade_in.to_le_bytes());
+        b.extend(c.fade_out.to_le_bytes());
+    }
+    let subs: Vec<_> = t
+        .track
+        .voices
+        .iter()
+        .enumerate()
+        .filter_map(|(g, v)| match &v.params {
+            VoiceParams::Subliminal(p) => Some((g, p)),
+            _ => None,
+        })
+        .collect();
+    b.extend((subs.len() as u32).to_le_bytes());
+    for (g, p) in subs {
+        b.extend((g as u32).to_le_bytes());
+        b.extend(u32::from(p.segment_count).to_le_bytes());
+        for s in p.segments() {
+            pcm_ref(&mut b, *s);
+        }
+        b.extend(p.norm.to_le_bytes());
+    }
+    match t.track.noise.and_then(|n| n.input) {
+        Some(p) => {
+            b.extend(1u32.to_le_bytes());
+            pcm_ref(&mut b, p);
+        }
+        None => b.extend(0u32.to_le_bytes()),
+    }
+    b.reserve(t.pcm.len() * 8);
+    for f in t.pcm.iter() {
+        b.extend(f[0].to_le_bytes());
+        b.extend(f[1].to_le_bytes());
+    }
+    std::fs::write(out, b)?;
+    Ok(())
+}
+
+/// How the render mixes: [`HostEngine::render`], or (`gpu`) the staged path with the
+/// voices mixed on the GPU, which prints one line saying where it mixes.
+#[cfg(feature = "gpu")]
+fn block_renderer<'a>(engine: &mut HostEngine, gpu: bool, quiet: bool) -> Box<BlockRenderer<'a>> {
+    use entrain_gpu::{MixerChoice, StagedRenderer};
+    if !gpu {
+        return Box::new(|e: &mut HostEngine, b: &mut [Frame]| e.render(b));
+    }
+    let mut r = StagedRenderer::new(engine, MixerChoice::from_flag(true));
+    match (r.notice(), r.adapter()) {
+        (Some(n), _) => eprintln!("note: {n}"),
+        (None, Some(a)) if !quiet => eprintln!("mixing on the GPU: {a}"),
+        _ => {}
+    }
+    Box::new(move |e: &mut HostEngine, b: &mut [Frame]| r.render(e, b))
+}
+
+/// Without the `gpu` feature every render mixes on the CPU (and says so when asked).
+#[cfg(not(feature = "gpu"))]
+fn block_renderer<'a>(_: &mut HostEngine, gpu: bool, _: bool) -> Box<BlockRenderer<'a>> {
+    if gpu {
+        eprintln!("note: GPU mixing is not available in this build; mixing on the CPU");
+    }
+    Box::new(|e: &mut HostEngine, b: &mut [Frame]| e.render(b))
 }
 
 fn progress_bar(what: &str) -> ProgressBar {
@@ -694,11 +796,20 @@ fn info(path: &Path) -> Result<()> {
     Ok(())
 }
 
-fn hash(path: &Path, block: usize, mode: ModeArg, duration: Option<f64>) -> Result<()> {
+fn hash(
+    path: &Path,
+    block: usize,
+    mode: ModeArg,
+    duration: Option<f64>,
+    export: Option<&Path>,
+) -> Result<()> {
     if block == 0 {
         bail!("--block must be at least 1");
     }
     let t = load(path)?;
+    if let Some(out) = export {
+        export_sources(&t, out).with_context(|| format!("writing {}", out.display()))?;
+    }
     let sr = t.track.sample_rate as f64;
     let cfg = Config {
         mode: mode.into(),

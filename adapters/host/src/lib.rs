@@ -16,7 +16,9 @@ pub use load::{
     load_track_file, load_track_str, load_track_str_with_preset, LoadError, LoadedTrack,
 };
 pub use memory::{build_engine, HeapMemory, HostEngine};
-pub use output::{render_to_file, OutputFormat, RenderError, RenderOptions};
+pub use output::{
+    render_to_file, render_to_file_with, BlockRenderer, OutputFormat, RenderError, RenderOptions,
+};
 
 /// The bundled demo track (rendered by `realtime_backend render` with no arguments).
 pub const DEMO_TRACK: &str = include_str!("../../../assets/demo.json");

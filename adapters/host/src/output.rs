@@ -153,6 +153,30 @@ pub fn render_to_file(
     cancel: Option<&AtomicBool>,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<RenderStats, RenderError> {
+    render_to_file_with(
+        engine,
+        &mut |e, b| e.render(b),
+        dest,
+        opts,
+        cancel,
+        progress,
+    )
+}
+
+/// How [`render_to_file_with`] renders a block: [`HostEngine::render`]'s contract (fill
+/// the slice, return the frames of track written). `entrain-gpu`'s staged renderer
+/// (GPU mixing) is one.
+pub type BlockRenderer<'a> = dyn FnMut(&mut HostEngine, &mut [Frame]) -> usize + 'a;
+
+/// [`render_to_file`] with another block renderer.
+pub fn render_to_file_with(
+    engine: &mut HostEngine,
+    render: &mut BlockRenderer<'_>,
+    dest: &Path,
+    opts: &RenderOptions,
+    cancel: Option<&AtomicBool>,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<RenderStats, RenderError> {
     let io = |source| RenderError::Io {
         path: dest.to_path_buf(),
         source,
@@ -174,6 +198,7 @@ pub fn render_to_file(
     let stats = if opts.format.is_flac() {
         write_flac(
             engine,
+            render,
             file,
             dest,
             opts.format.bits(),
@@ -182,7 +207,16 @@ pub fn render_to_file(
             progress,
         )?
     } else {
-        write_wav(engine, file, dest, opts.format, total, cancel, progress)?
+        write_wav(
+            engine,
+            render,
+            file,
+            dest,
+            opts.format,
+            total,
+            cancel,
+            progress,
+        )?
     };
     // The writer flushed and closed the file; make it durable before it takes the final name.
     File::open(&tmp).and_then(|f| f.sync_all()).map_err(io)?;
@@ -194,6 +228,7 @@ pub fn render_to_file(
 /// Renders up to `total` frames in blocks of `block`, handing each block to `sink`.
 fn pump(
     engine: &mut HostEngine,
+    render: &mut BlockRenderer<'_>,
     total: u64,
     block: usize,
     cancel: Option<&AtomicBool>,
@@ -212,7 +247,7 @@ fn pump(
         {
             // The render loop is real-time code: no allocation inside (tests count).
             let _rt = crate::alloc_guard::RealtimeScope::new();
-            engine.render(&mut buf[..want]);
+            render(engine, &mut buf[..want]);
         }
         sink(&buf[..want])?;
         done += want as u64;
@@ -225,8 +260,10 @@ fn pump(
     Ok(done)
 }
 
+#[allow(clippy::too_many_arguments)] // the render's parts, passed through once
 fn write_wav(
     engine: &mut HostEngine,
+    render: &mut BlockRenderer<'_>,
     file: File,
     dest: &Path,
     format: OutputFormat,
@@ -251,7 +288,7 @@ fn write_wav(
         hound::WavWriter::new(BufWriter::with_capacity(1 << 20, file), spec).map_err(enc)?;
     let mut stats = RenderStats::default();
     let bits = format.bits();
-    stats.frames = pump(engine, total, 4096, cancel, progress, |frames| {
+    stats.frames = pump(engine, render, total, 4096, cancel, progress, |frames| {
         for f in frames {
             for &x in f {
                 stats.peak = stats.peak.max(x.abs());
@@ -274,8 +311,10 @@ fn write_wav(
 
 /// Streaming FLAC: the STREAMINFO block is written first as a placeholder and rewritten
 /// with the sample count and MD5 at the end, so memory stays constant.
+#[allow(clippy::too_many_arguments)] // the render's parts, passed through once
 fn write_flac(
     engine: &mut HostEngine,
+    render: &mut BlockRenderer<'_>,
     file: File,
     dest: &Path,
     bits: u16,
@@ -315,7 +354,7 @@ fn write_flac(
     let mut fb =
         flacenc::source::FrameBuf::with_size(2, BLOCK).map_err(|e| enc(format!("{e:?}")))?;
     let mut frame_no = 0usize;
-    stats.frames = pump(engine, total, BLOCK, cancel, progress, |frames| {
+    stats.frames = pump(engine, render, total, BLOCK, cancel, progress, |frames| {
         let n = frames.len();
         bytes.clear();
         for (k, f) in frames.iter().enumerate() {

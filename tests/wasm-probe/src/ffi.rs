@@ -8,20 +8,27 @@
 //!    preset (path at `noise_path_ptr()`, relative to the track's folder): write the
 //!    file's bytes at `preset_ptr()` (at most `preset_capacity()`) and call
 //!    `attach_noise(len)`;
-//! 3. call `render_hash(block, mode, max_frames)` as often as needed: it returns the
+//! 3. if `parse_track`/`attach_noise` left the track waiting for audio (`needs_sources()`
+//!    is 1: it plays overlay clips, `subliminal_encode` sources or a noise input file),
+//!    write the host's sources file (`realtime_backend hash --export-sources`, layout in
+//!    [`crate::sources`]): its arena (the last `frames × 8` bytes) at `pcm_ptr()` (at most
+//!    `pcm_capacity()` frames), everything before it at `sources_ptr()` (at most
+//!    `sources_capacity()` bytes), and call `attach_sources(header_len)`;
+//! 4. call `render_hash(block, mode, max_frames)` as often as needed: it returns the
 //!    FNV-1a 64 hash (a JS `BigInt`), or 0 on failure; `mode` is [`MODE_COMPATIBLE`](crate::MODE_COMPATIBLE) (0)
 //!    or [`MODE_STREAMING`](crate::MODE_STREAMING) (1).
 //!
-//! `hash_track(len, block, mode, max_frames)` does 1 and 3 at once for tracks without a
+//! `hash_track(len, block, mode, max_frames)` does 1 and 4 at once for tracks without a
 //! preset. After every call `error_code()` is [`OK`] or an `ERR_*` code; on failure
 //! `error_ptr()`/`error_len()` hold the reason (UTF-8); after a render `frames()` is the
 //! number of frames hashed, `total_frames()` the track's length and `sample_rate()` its
 //! rate.
 
 use crate::cell::Exclusive;
+use crate::sources::attach_sources as attach;
 use crate::{
     attach_preset, load_track, mode_from_u32, Loaded, Message, Outcome, Pools, ProbeTrack, Request,
-    Scratch, ALIGN_FFT, ALIGN_FRAMES, ERR_ARGS, ERR_BUSY, ERR_STATE, MAX_BLOCK, OK,
+    Scratch, WithPcm, ALIGN_FFT, ALIGN_FRAMES, ERR_ARGS, ERR_BUSY, ERR_STATE, MAX_BLOCK, OK,
 };
 use core::fmt::Write as _;
 use entrain_dsp::fft::Complex;
@@ -33,12 +40,18 @@ use entrain_format::TrackInfo;
 pub const INPUT_CAP: usize = 128 * 1024;
 /// Noise preset input buffer, bytes (the shipped presets are under 1 KB).
 pub const PRESET_CAP: usize = 16 * 1024;
+/// Sources header buffer, bytes (a few dozen bytes per clip and subliminal voice).
+pub const SOURCES_CAP: usize = 64 * 1024;
+/// PCM arena, stereo frames: 2^22 (95 s at 44.1 kHz, 32 MiB of zero-initialised memory
+/// that costs nothing in the `.wasm` file); the shared tracks need under a minute.
+pub const PCM_CAP: usize = 1 << 22;
 
 /// Where the loaded track stands.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Stage {
     Empty,
     NeedsPreset,
+    NeedsSources,
     Ready,
 }
 
@@ -48,6 +61,8 @@ struct Lazy {
     info: TrackInfo,
     pools: Pools,
     stage: Stage,
+    /// Frames of [`PCM`] the attached sources use.
+    pcm_frames: usize,
 }
 
 /// Zero-initialised scratch, kept apart from anything with a non-zero initialiser so that
@@ -82,6 +97,8 @@ type PathText = Message<{ NOISE_PATH_CAP + 3 }>;
 
 static INPUT: Exclusive<[u8; INPUT_CAP]> = Exclusive::new([0; INPUT_CAP]);
 static PRESET: Exclusive<[u8; PRESET_CAP]> = Exclusive::new([0; PRESET_CAP]);
+static SOURCES: Exclusive<[u8; SOURCES_CAP]> = Exclusive::new([0; SOURCES_CAP]);
+static PCM: Exclusive<[Frame; PCM_CAP]> = Exclusive::new([[0.0; 2]; PCM_CAP]);
 static LAZY: Exclusive<Option<Lazy>> = Exclusive::new(None);
 static SCRATCH: Exclusive<ScratchBuffers> = Exclusive::new(ScratchBuffers {
     align: [[0.0; 2]; ALIGN_FRAMES],
@@ -104,6 +121,7 @@ fn with_state<R>(f: impl FnOnce(&mut Message, &mut Lazy) -> Result<R, u32>) -> R
                     info: TrackInfo::default(),
                     pools: Pools::new(),
                     stage: Stage::Empty,
+                    pcm_frames: 0,
                 });
                 f(msg, lazy)
             })
@@ -176,6 +194,7 @@ fn parse(len: usize) -> Result<(), u32> {
     let _ = NOISE_PATH.with(|p| p.clear());
     with_state(|msg, lazy| {
         lazy.stage = Stage::Empty;
+        lazy.pcm_frames = 0;
         if len > INPUT_CAP {
             let _ = write!(msg, "input of {len} bytes > buffer of {INPUT_CAP}");
             return Err(ERR_ARGS);
@@ -185,6 +204,7 @@ fn parse(len: usize) -> Result<(), u32> {
             .unwrap_or(Err(ERR_BUSY))?;
         lazy.stage = match loaded {
             Loaded::Ready => Stage::Ready,
+            Loaded::NeedsSources => Stage::NeedsSources,
             Loaded::NeedsPreset => {
                 let file = lazy.info.background.as_ref().and_then(|b| b.file.as_ref());
                 if let Some(file) = file {
@@ -229,9 +249,70 @@ pub extern "C" fn attach_noise(len: usize) -> u32 {
             let _ = write!(msg, "preset of {len} bytes > buffer of {PRESET_CAP}");
             return Err(ERR_ARGS);
         }
-        PRESET
+        let loaded = PRESET
             .with(|p| attach_preset(&p[..len], &mut lazy.track, &lazy.info, msg))
             .unwrap_or(Err(ERR_BUSY))?;
+        lazy.stage = if loaded == Loaded::NeedsSources {
+            Stage::NeedsSources
+        } else {
+            Stage::Ready
+        };
+        Ok(())
+    }))
+}
+
+/// 1 when the parsed track waits for the audio of its files (`attach_sources`), else 0.
+#[no_mangle]
+pub extern "C" fn needs_sources() -> u32 {
+    LAZY.with(|l| l.as_ref().is_some_and(|l| l.stage == Stage::NeedsSources))
+        .map_or(0, u32::from)
+}
+
+/// Address of the sources header buffer.
+#[no_mangle]
+pub extern "C" fn sources_ptr() -> *mut u8 {
+    SOURCES.as_ptr().cast()
+}
+
+/// Size of the sources header buffer, bytes.
+#[no_mangle]
+pub extern "C" fn sources_capacity() -> usize {
+    SOURCES_CAP
+}
+
+/// Address of the PCM arena (stereo f32 frames).
+#[no_mangle]
+pub extern "C" fn pcm_ptr() -> *mut u8 {
+    PCM.as_ptr().cast()
+}
+
+/// Size of the PCM arena, frames.
+#[no_mangle]
+pub extern "C" fn pcm_capacity() -> usize {
+    PCM_CAP
+}
+
+/// Writes the references of the `len`-byte sources header at `sources_ptr()` into the
+/// parsed track (its arena already at `pcm_ptr()`). Returns the error code.
+#[no_mangle]
+pub extern "C" fn attach_sources(len: usize) -> u32 {
+    record(with_state(|msg, lazy| {
+        if lazy.stage != Stage::NeedsSources {
+            let _ = write!(msg, "no parsed track is waiting for audio sources");
+            return Err(ERR_STATE);
+        }
+        if len > SOURCES_CAP {
+            let _ = write!(
+                msg,
+                "sources header of {len} bytes > buffer of {SOURCES_CAP}"
+            );
+            return Err(ERR_ARGS);
+        }
+        let frames = SOURCES
+            .with(|h| attach(&h[..len], PCM_CAP, &mut lazy.track, msg))
+            .unwrap_or(Err(ERR_BUSY))?;
+        // `attach` checked frames <= PCM_CAP.
+        lazy.pcm_frames = frames as usize;
         lazy.stage = Stage::Ready;
         Ok(())
     }))
@@ -256,23 +337,35 @@ fn render(block: usize, mode: u32, max_frames: u64) -> Result<Outcome, u32> {
                 let _ = write!(msg, "the track names a noise preset: attach_noise first");
                 return Err(ERR_STATE);
             }
+            Stage::NeedsSources => {
+                let _ = write!(msg, "the track plays audio files: attach_sources first");
+                return Err(ERR_STATE);
+            }
         }
         let req = Request {
             block,
             mode,
             max_frames,
         };
-        SCRATCH
-            .with(|s| {
-                let scratch = Scratch {
-                    pools: &mut lazy.pools,
-                    align: &mut s.align,
-                    fft: &mut s.fft,
-                    out: &mut s.out,
-                };
-                crate::render_hash(&lazy.track, req, scratch, msg)
-            })
-            .unwrap_or(Err(ERR_BUSY))
+        let n = lazy.pcm_frames;
+        PCM.with(|pcm| {
+            SCRATCH
+                .with(|s| {
+                    let scratch = Scratch {
+                        pools: &mut lazy.pools,
+                        align: &mut s.align,
+                        fft: &mut s.fft,
+                        out: &mut s.out,
+                    };
+                    let track = WithPcm {
+                        track: &lazy.track,
+                        pcm: &pcm[..n],
+                    };
+                    crate::render_hash(track, req, scratch, msg)
+                })
+                .unwrap_or(Err(ERR_BUSY))
+        })
+        .unwrap_or(Err(ERR_BUSY))
     })
 }
 

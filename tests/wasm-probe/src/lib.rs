@@ -28,15 +28,17 @@ pub mod cell;
 #[cfg(target_arch = "wasm32")]
 pub mod ffi;
 pub mod message;
+pub mod sources;
 
 use core::fmt::Write as _;
 use entrain_dsp::fft::Complex;
 use entrain_dsp::hash::Fnv1a64;
 use entrain_dsp::Frame;
+use entrain_engine::engine::TrackSource;
 use entrain_engine::engine::{
     ArrayMemory, BuildError, Config, Engine, Memory, Mode, Parts, MAX_ALIGNED_HEADS,
 };
-use entrain_engine::model::Track;
+use entrain_engine::model::{Track, TrackRef, VoiceParams};
 use entrain_engine::noise::NoiseSpec;
 use entrain_format::{ErrorKind, Report, TrackInfo};
 pub use message::Message;
@@ -119,6 +121,39 @@ pub enum Loaded {
     /// The track's `background_noise` names a `.noise` preset (its path is in
     /// `info.background`, relative to the track's folder): read it and [`attach_preset`].
     NeedsPreset,
+    /// The track plays audio from files (overlay clips, `subliminal_encode` sources, a
+    /// noise `input_audio_path`): attach the host's prepared audio with
+    /// [`sources::attach_sources`] (after the preset, if any).
+    NeedsSources,
+}
+
+/// Whether `track` (parsed, its noise preset attached) plays audio from files, which the
+/// probe cannot read: the host's prepared audio must be attached before a render, or the
+/// render would silently lack it.
+pub fn needs_sources(track: &ProbeTrack, info: &TrackInfo) -> bool {
+    !info.clip_entries.is_empty()
+        || track
+            .voices
+            .iter()
+            .any(|v| matches!(v.params, VoiceParams::Subliminal(_)))
+        || track.noise.is_some_and(|n| n.input_file)
+}
+
+/// A probe track with the PCM arena its clips and sources refer to.
+pub struct WithPcm<'a> {
+    /// The track.
+    pub track: &'a ProbeTrack,
+    /// The arena (empty for tracks that play no files).
+    pub pcm: &'a [Frame],
+}
+
+impl TrackSource for WithPcm<'_> {
+    fn track(&self) -> TrackRef<'_> {
+        self.track.view()
+    }
+    fn pcm(&self) -> &[Frame] {
+        self.pcm
+    }
 }
 
 /// What to render: the arguments of the `hash_track`/`render_hash` exports.
@@ -215,13 +250,17 @@ pub fn load_track(
         };
     }
     match info.background.as_ref() {
-        Some(bg) if bg.file.is_some() => Ok(Loaded::NeedsPreset),
+        Some(bg) if bg.file.is_some() => return Ok(Loaded::NeedsPreset),
         Some(bg) if bg.has_params => {
             complete_noise(track, bg.spec, bg.input_audio_path.is_some());
-            Ok(Loaded::Ready)
         }
-        _ => Ok(Loaded::Ready),
+        _ => {}
     }
+    Ok(if needs_sources(track, info) {
+        Loaded::NeedsSources
+    } else {
+        Loaded::Ready
+    })
 }
 
 /// Completes the track's noise from the `.noise` preset its `background_noise` names, as
@@ -231,7 +270,7 @@ pub fn attach_preset(
     track: &mut ProbeTrack,
     info: &TrackInfo,
     msg: &mut Message,
-) -> Result<(), u32> {
+) -> Result<Loaded, u32> {
     msg.clear();
     let Some(bg) = info.background.as_ref().filter(|b| b.file.is_some()) else {
         let _ = write!(msg, "the track names no noise preset");
@@ -249,11 +288,15 @@ pub fn attach_preset(
         spec.params = nf.params;
         complete_noise(track, spec, nf.input_audio_path.is_some());
     }
-    Ok(())
+    Ok(if needs_sources(track, info) {
+        Loaded::NeedsSources
+    } else {
+        Loaded::Ready
+    })
 }
 
-/// The host's last step: an `input_audio_path` (checked to exist by the host, which fails
-/// otherwise) makes the layer an input-file layer, which the engine does not render yet.
+/// The host's last step: an `input_audio_path` makes the layer an input-file layer, whose
+/// notched input the host renders ([`sources`] brings it here).
 fn complete_noise(track: &mut ProbeTrack, mut spec: NoiseSpec, input_file: bool) {
     if input_file {
         spec.input_file = true;
@@ -264,7 +307,7 @@ fn complete_noise(track: &mut ProbeTrack, mut spec: NoiseSpec, input_file: bool)
 /// Renders up to `req.max_frames` frames of `track` in blocks of `req.block` and hashes
 /// them, exactly as `realtime_backend hash` does (same [`Config`] apart from the mode).
 pub fn render_hash(
-    track: &ProbeTrack,
+    track: WithPcm<'_>,
     req: Request,
     scratch: Scratch<'_>,
     msg: &mut Message,
@@ -320,11 +363,18 @@ pub fn hash_json(
     scratch: Scratch<'_>,
     msg: &mut Message,
 ) -> Result<Outcome, u32> {
-    if load_track(input, track, info, msg)? == Loaded::NeedsPreset {
-        let _ = write!(msg, "the track names a noise preset: attach it first");
-        return Err(ERR_STATE);
+    match load_track(input, track, info, msg)? {
+        Loaded::Ready => {}
+        Loaded::NeedsPreset => {
+            let _ = write!(msg, "the track names a noise preset: attach it first");
+            return Err(ERR_STATE);
+        }
+        Loaded::NeedsSources => {
+            let _ = write!(msg, "the track plays audio files: attach their audio first");
+            return Err(ERR_STATE);
+        }
     }
-    render_hash(track, req, scratch, msg)
+    render_hash(WithPcm { track, pcm: &[] }, req, scratch, msg)
 }
 
 fn build_error(e: BuildError, msg: &mut Message) -> u32 {
@@ -487,5 +537,92 @@ mod tests {
             Err(ERR_PARSE)
         );
         assert!(msg.as_str().starts_with("noise preset: "), "{msg:?}");
+    }
+
+    #[test]
+    fn a_track_playing_files_waits_for_their_audio() {
+        let json =
+            br#"{"global": {"sample_rate": 44100}, "progression": [{"duration": 1, "voices": []}],
+            "overlay_clips": [{"path": "a.wav", "start": 0.5}]}"#;
+        let mut heap = Heap::new();
+        let (code, msg) = heap.run(json, 64, Mode::Streaming, 10).unwrap_err();
+        assert_eq!(code, ERR_STATE, "{msg}");
+        assert!(msg.contains("audio files"), "{msg}");
+        let mut msg = Message::new();
+        assert_eq!(
+            load_track(json, &mut heap.track, &mut heap.info, &mut msg),
+            Ok(Loaded::NeedsSources)
+        );
+        // One clip of 3 frames at 0.5 s, gain 0.5, no pan, no fades; no subliminal, no noise.
+        let mut h = std::vec::Vec::from(&sources::MAGIC[..]);
+        h.extend(3u64.to_le_bytes());
+        h.extend(1u32.to_le_bytes());
+        for v in [0u64, 3, 22_050] {
+            h.extend(v.to_le_bytes());
+        }
+        h.extend(0.5f32.to_le_bytes());
+        h.extend(0u32.to_le_bytes());
+        h.extend([0u8; 8]);
+        h.extend([0u8; 16]);
+        h.extend(0u32.to_le_bytes());
+        h.extend(0u32.to_le_bytes());
+        assert_eq!(
+            sources::attach_sources(&h, 2, &mut heap.track, &mut msg),
+            Err(ERR_CAPACITY),
+            "an arena larger than the buffer is refused"
+        );
+        assert_eq!(
+            sources::attach_sources(&h, 3, &mut heap.track, &mut msg),
+            Ok(3)
+        );
+        assert_eq!(heap.track.clips.len(), 1);
+        assert_eq!(heap.track.clips[0].start, 22_050);
+        h.push(0);
+        assert_eq!(
+            sources::attach_sources(&h, 3, &mut heap.track, &mut msg),
+            Err(ERR_ARGS)
+        );
+        // The render borrows the arena: the clip sounds at 0.5 s.
+        let pcm = [[1.0f32, 1.0]; 3];
+        let mut out = vec![[0.0f32; 2]; 64];
+        let scratch = Scratch {
+            pools: &mut heap.pools,
+            align: &mut [],
+            fft: &mut [],
+            out: &mut out,
+        };
+        let req = Request {
+            block: 64,
+            mode: Mode::Streaming,
+            max_frames: 44_100,
+        };
+        let with = render_hash(
+            WithPcm {
+                track: &heap.track,
+                pcm: &pcm,
+            },
+            req,
+            scratch,
+            &mut msg,
+        )
+        .unwrap();
+        let scratch = Scratch {
+            pools: &mut heap.pools,
+            align: &mut [],
+            fft: &mut [],
+            out: &mut out,
+        };
+        // Without the arena the engine refuses the clip instead of playing silence.
+        assert!(render_hash(
+            WithPcm {
+                track: &heap.track,
+                pcm: &[],
+            },
+            req,
+            scratch,
+            &mut msg,
+        )
+        .is_err());
+        assert_eq!(with.frames, 44_100);
     }
 }
