@@ -170,6 +170,39 @@ setup_rust() {
     echo "rustup: targets ${RUST_TARGETS[*]} and components ${RUST_COMPONENTS[*]} present"
 }
 
+# Tools that only exist as source on crates.io (wasm-bindgen-cli for the web stage,
+# defmt-print for the firmware stage) take minutes of `cargo install` each on a fresh
+# machine. They compile in the background, niced, from setup on: their build fills the
+# cores that the single-threaded parts of the earlier stages (test binaries, node, QEMU)
+# leave idle. A stage that needs one waits for it (wait_tool). Each builds in its own
+# target folder, so it never waits for the workspace's build lock.
+TOOLS_DIR="${CARGO_TARGET_DIR:-$ROOT/target}/tool-installs"
+start_tool_install() {
+    local name=$1
+    shift
+    mkdir -p "$TOOLS_DIR"
+    rm -f "$TOOLS_DIR/$name.rc"
+    echo "cargo: installing $name in the background (log: $TOOLS_DIR/$name.log)"
+    (
+        set +e
+        nice -n 10 "$@" --target-dir "$TOOLS_DIR/build-$name" >"$TOOLS_DIR/$name.log" 2>&1
+        echo $? >"$TOOLS_DIR/$name.rc"
+    ) &
+    # Do not leave a compiler running when the script ends early.
+    trap 'pkill -f -- "--target-dir $TOOLS_DIR/build-" 2>/dev/null || true' EXIT
+}
+wait_tool() {
+    local name=$1 waited=$SECONDS
+    [[ -d $TOOLS_DIR && -e $TOOLS_DIR/$name.log ]] || return 0
+    while [[ ! -f $TOOLS_DIR/$name.rc ]]; do sleep 2; done
+    if (($(cat "$TOOLS_DIR/$name.rc") != 0)); then
+        tail -n 30 "$TOOLS_DIR/$name.log" >&2
+        echo "cargo install of $name failed (log: $TOOLS_DIR/$name.log)" >&2
+        return 1
+    fi
+    echo "$name installed (waited $((SECONDS - waited)) s for it)"
+}
+
 # The web stage's tools, only when it runs: wasm-bindgen-cli of exactly the wasm-bindgen
 # version in Cargo.lock (adapters/wasm/build.sh refuses any other), and the npm packages of
 # tests/web/package-lock.json (playwright-core; it drives the apt chromium, it downloads no
@@ -179,13 +212,14 @@ setup_web() {
     want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3; exit }' Cargo.lock)
     have=$(wasm-bindgen --version 2>/dev/null | awk '{ print $2 }' || true)
     if [[ $have != "$want" ]]; then
-        echo "cargo: installing wasm-bindgen-cli $want (found: ${have:-none}; compiles for a few minutes)"
         # --locked builds with the CLI's own lockfile. A registry mirror that lacks one of
         # the versions pinned there fails it; then cargo picks the newest compatible ones.
-        cargo install wasm-bindgen-cli --version "$want" --locked ||
-            cargo install wasm-bindgen-cli --version "$want"
+        start_tool_install wasm-bindgen bash -c \
+            'cargo install wasm-bindgen-cli --version "$0" --locked "$@" ||
+             cargo install wasm-bindgen-cli --version "$0" "$@"' "$want"
+    else
+        echo "cargo: wasm-bindgen-cli $want present"
     fi
-    echo "cargo: wasm-bindgen-cli $want present"
     # npm ci only when node_modules is not what the committed lockfile says.
     local stamp=tests/web/node_modules/.entrain-lock
     if ! cmp -s tests/web/package-lock.json "$stamp"; then
@@ -194,6 +228,16 @@ setup_web() {
         cp tests/web/package-lock.json "$stamp"
     fi
     echo "npm: tests/web packages present"
+}
+
+# The firmware stage's decoder of defmt logs (firmware/run-tests.sh installs it itself when
+# it is missing; started here it compiles while other stages run).
+setup_firmware() {
+    if command -v defmt-print >/dev/null 2>&1; then
+        echo "cargo: defmt-print present"
+    else
+        start_tool_install defmt-print cargo install defmt-print --locked
+    fi
 }
 
 # ---- stages ------------------------------------------------------------------------------
@@ -250,6 +294,7 @@ stage_web() {
     # The host's fingerprints, then the package (cargo for wasm32, wasm-bindgen --target web,
     # wasm-opt when the result loads) into adapters/wasm/pkg.
     cargo build --release -p entrain-cli --bin realtime_backend
+    wait_tool wasm-bindgen
     adapters/wasm/build.sh
     [[ -d tests/web/node_modules/playwright-core ]] ||
         { echo "tests/web/node_modules is missing: run without --no-setup" >&2; return 1; }
@@ -260,6 +305,7 @@ stage_web() {
 }
 
 stage_firmware() {
+    wait_tool defmt-print
     bash firmware/run-tests.sh
 }
 
@@ -357,6 +403,7 @@ if ((setup)); then
     setup_apt
     setup_rust
     if [[ " ${selected[*]} " == *" web "* ]]; then setup_web; fi
+    if [[ " ${selected[*]} " == *" firmware "* ]]; then setup_firmware; fi
 fi
 for tool in cargo rustc node sox; do
     command -v "$tool" >/dev/null || die "$tool not found (run without --no-setup to install it)"
