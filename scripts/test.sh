@@ -380,7 +380,11 @@ stage_python() {
         "numpy==$NUMPY_VERSION" "pytest==$PYTEST_VERSION"
     # From the tests folder, so `import realtime_backend` can only find the installed wheel.
     # shellcheck disable=SC2086 # word splitting is the point
-    (cd adapters/python/tests && ENTRAIN_CLI="$target/release/realtime_backend" \
+    # wgpu (enable_gpu renders) finds lavapipe with a runtime directory; the GPU tests then
+    # insist on an adapter instead of accepting the CPU fallback.
+    export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$target/xdg-runtime}"
+    mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
+    (cd adapters/python/tests && ENTRAIN_CLI="$target/release/realtime_backend" ENTRAIN_EXPECT_GPU=1 \
         "$venv/bin/python" -m pytest -p no:cacheprovider -ra ${PYTEST_ARGS:-})
 }
 

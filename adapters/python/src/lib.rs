@@ -16,14 +16,19 @@
 mod input;
 mod session;
 
+use entrain_dsp::Frame;
 use entrain_engine::engine::{Config, Mode};
-use entrain_host::{build_engine, render_to_file, OutputFormat, RenderError, RenderOptions};
+use entrain_gpu::{MixerChoice, StagedRenderer};
+use entrain_host::{
+    build_engine, render_to_file_with, HostEngine, OutputFormat, RenderError, RenderOptions,
+};
 use input::{load, no_panic, track_source, Failure, TrackSource};
 use pyo3::exceptions::{PyRuntimeWarning, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyDict, PyList, PyTuple};
 use session::{lock, Session, Snapshot, GLOBAL};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -109,13 +114,55 @@ fn prepare(
     Ok(Job { engine, frames })
 }
 
+/// `enable_gpu(True)`: offline renders mix the voices on the GPU (entrain-gpu). Streams
+/// always mix on the CPU: the audio thread never waits for a GPU.
+static RENDER_GPU: AtomicBool = AtomicBool::new(false);
+
+/// How a render mixes: on the CPU ([`HostEngine::render`]), or through the staged path
+/// with the fold on the GPU when [`RENDER_GPU`] is set (falling back to the CPU; the
+/// reason is in `notice`).
+struct Mixer {
+    staged: Option<StagedRenderer>,
+}
+
+impl Mixer {
+    fn new(engine: &mut HostEngine) -> Self {
+        let staged = RENDER_GPU
+            .load(Ordering::Relaxed)
+            .then(|| StagedRenderer::new(engine, MixerChoice::from_flag(true)));
+        Self { staged }
+    }
+
+    fn render(&mut self, engine: &mut HostEngine, out: &mut [Frame]) -> usize {
+        match self.staged.as_mut() {
+            Some(r) => r.render(engine, out),
+            None => engine.render(out),
+        }
+    }
+
+    /// Why the GPU asked for is not used, if so.
+    fn notice(&self) -> Option<String> {
+        self.staged
+            .as_ref()
+            .and_then(|r| r.notice().map(String::from))
+    }
+}
+
+/// Issues the mixer's fallback notice as a `RuntimeWarning`.
+fn warn_notice(py: Python<'_>, notice: Option<String>) -> PyResult<()> {
+    match notice.and_then(|n| std::ffi::CString::new(n).ok()) {
+        Some(n) => warn(py, &n),
+        None => Ok(()),
+    }
+}
+
 /// Renders into little-endian interleaved f32 bytes.
-fn render_into(engine: &mut entrain_host::HostEngine, bytes: &mut [u8]) {
+fn render_into(engine: &mut HostEngine, mixer: &mut Mixer, bytes: &mut [u8]) {
     const BLOCK: usize = 4096;
     let mut scratch = vec![[0.0f32; 2]; BLOCK];
     for chunk in bytes.chunks_mut(BLOCK * 8) {
         let n = chunk.len() / 8;
-        engine.render(&mut scratch[..n]);
+        mixer.render(engine, &mut scratch[..n]);
         for (f, b) in scratch[..n].iter().zip(chunk.chunks_exact_mut(8)) {
             b[..4].copy_from_slice(&f[0].to_le_bytes());
             b[4..].copy_from_slice(&f[1].to_le_bytes());
@@ -176,22 +223,28 @@ fn render<'py>(
         if frames == 0 {
             return numpy.call_method1("zeros", ((0usize, 2usize), "float32"));
         }
+        let mut notice = None;
         let buf = PyByteArray::new_with(py, frames, |bytes| {
             // The bytearray is not shared yet: nothing else can reach it while the GIL is
             // released.
-            py.detach(|| render_into(&mut job.engine, bytes));
+            py.detach(|| {
+                let mut mixer = Mixer::new(&mut job.engine);
+                render_into(&mut job.engine, &mut mixer, bytes);
+                notice = mixer.notice();
+            });
             Ok(())
         })?;
+        warn_notice(py, notice)?;
         let flat = numpy.call_method1("frombuffer", (buf, "<f4"))?;
         flat.call_method1("reshape", ((frames / 8, 2usize),))
     })
 }
 
-fn write_wav(
-    src: &TrackSource,
-    out: &Path,
-    limit_s: Option<f64>,
-) -> Result<(entrain_host::output::RenderStats, u32, f64), Failure> {
+/// What [`write_wav`] returns: the render's statistics, its rate, its time (s) and the
+/// GPU fallback notice.
+type WavResult = (entrain_host::output::RenderStats, u32, f64, Option<String>);
+
+fn write_wav(src: &TrackSource, out: &Path, limit_s: Option<f64>) -> Result<WavResult, Failure> {
     let started = Instant::now();
     let t = load(src)?;
     let mut engine = build_engine(&t, Config::default(), &mut |_| {})
@@ -202,24 +255,33 @@ fn write_wav(
         start_frame: 0,
         frames: limit_s.map(|d| (d * sr as f64) as u64),
     };
-    let stats =
-        render_to_file(&mut engine, out, &opts, None, &mut |_, _| {}).map_err(|e| match e {
-            RenderError::Io { path, source } => Failure::io("cannot write", &path, &source),
-            RenderError::Encode { path, message } => Failure::Os {
-                errno: None,
-                message: format!("cannot write: {message}"),
-                path: Some(path),
-            },
-            RenderError::Cancelled => Failure::Runtime("render cancelled".into()),
-        })?;
-    Ok((stats, sr, started.elapsed().as_secs_f64()))
+    let mut mixer = Mixer::new(&mut engine);
+    let stats = render_to_file_with(
+        &mut engine,
+        &mut |e, b| mixer.render(e, b),
+        out,
+        &opts,
+        None,
+        &mut |_, _| {},
+    )
+    .map_err(|e| match e {
+        RenderError::Io { path, source } => Failure::io("cannot write", &path, &source),
+        RenderError::Encode { path, message } => Failure::Os {
+            errno: None,
+            message: format!("cannot write: {message}"),
+            path: Some(path),
+        },
+        RenderError::Cancelled => Failure::Runtime("render cancelled".into()),
+    })?;
+    Ok((stats, sr, started.elapsed().as_secs_f64(), mixer.notice()))
 }
 
 fn wav_result<'py>(
     py: Python<'py>,
     out: &Path,
-    (stats, sr, elapsed): (entrain_host::output::RenderStats, u32, f64),
+    (stats, sr, elapsed, notice): WavResult,
 ) -> PyResult<Bound<'py, PyDict>> {
+    warn_notice(py, notice)?;
     let d = PyDict::new(py);
     d.set_item("path", out.to_string_lossy())?;
     d.set_item("frames", stats.frames)?;
@@ -430,7 +492,7 @@ fn count_clip_frames(samples: &Bound<'_, PyAny>) -> PyResult<u64> {
 const CLIP_WARNING: &std::ffi::CStr =
     c"pushed clip samples are not played: this version renders overlay clips from their files only (the samples are checked and counted)";
 const GPU_WARNING: &std::ffi::CStr =
-    c"GPU mixing is not available in this build: the request is recorded, mixing stays on the CPU";
+    c"playback mixes on the CPU (the audio thread never waits for a GPU): the request is recorded; module-level enable_gpu() moves offline renders to the GPU";
 
 /// Runs `f` on a session slot with the GIL released (`None` when the slot is empty).
 fn with_slot<R: Send>(
@@ -548,17 +610,19 @@ fn set_master_gain(py: Python<'_>, gain: f64) -> PyResult<()> {
     })
 }
 
-/// Request GPU mixing on or off for the module-level stream.
+/// Turn GPU mixing on or off.
 ///
-/// This build mixes on the CPU: the request is recorded (``stream_status()["gpu"]``) and
-/// ``enable_gpu(True)`` issues a ``RuntimeWarning`` saying so. Without a stream this does
-/// nothing (a new stream starts with GPU off, as in the original).
+/// From then on, offline renders (``render``, ``render_sample_wav``, ``render_full_wav``)
+/// mix the voices on the GPU through wgpu: the same samples as the CPU mix within
+/// ``1e-5`` (Mesa's lavapipe measures bit-identical). Without a usable adapter they mix on
+/// the CPU and issue a ``RuntimeWarning`` saying why. Streams always mix on the CPU (the
+/// audio thread never waits for a GPU): for the module-level stream the request is only
+/// recorded (``stream_status()["gpu"]``); without a stream nothing else happens (a new
+/// stream starts with GPU off, as in the original).
 #[pyfunction]
 fn enable_gpu(py: Python<'_>, enable: bool) -> PyResult<()> {
     no_panic(|| {
-        if enable {
-            warn(py, GPU_WARNING)?;
-        }
+        RENDER_GPU.store(enable, Ordering::Relaxed);
         with_slot(py, &GLOBAL, |s| s.enable_gpu(enable)).map(drop)
     })
 }
@@ -710,7 +774,9 @@ impl PyPlayer {
         })
     }
 
-    /// Request GPU mixing (recorded; this build mixes on the CPU and warns).
+    /// Request GPU mixing for this stream: recorded, but playback mixes on the CPU (the
+    /// audio thread never waits for a GPU), so ``True`` warns; module-level ``enable_gpu``
+    /// moves offline renders to the GPU.
     fn enable_gpu(&self, py: Python<'_>, enable: bool) -> PyResult<()> {
         no_panic(|| {
             if enable {
