@@ -1,5 +1,7 @@
 //! Pool slots of the per-voice post chain: zero-phase filters and the per-voice effects
-//! (spatializer, flanger, the SAM voice's overlap-add ring).
+//! (spatializer, flanger, the SAM voice's overlap-add ring), and the state of the noise
+//! voices (the swept-notch generator, ~6.6 KB, which would triple the size of every voice
+//! slot).
 //!
 //! A [`FilterSlot`] holds either a streaming zero-phase filter
 //! ([`entrain_dsp::filter::ZeroPhase`]: isochronic harmonic suppression, the qam/hybrid
@@ -21,6 +23,7 @@ use entrain_dsp::ramp::Ramp;
 use entrain_dsp::spatial::{self, Spatializer};
 use entrain_dsp::Frame;
 
+use super::noise_swept_notch::NoiseSweptNotch;
 use super::sam::SamOla;
 use super::ZERO_PHASE_CAP;
 
@@ -95,13 +98,22 @@ impl FilterSlot {
         self.fx = FxState::Sam(ola);
     }
 
+    /// Starts a noise voice's generator in place (the slot is the voice's source).
+    pub fn start_noise(&mut self, voice: NoiseSweptNotch) {
+        self.fx = FxState::Noise(voice);
+    }
+
     /// Positions an effect at sample `i` when it can do so without replaying its input
-    /// (the SAM voice); `false` otherwise.
+    /// (the SAM and noise voices); `false` otherwise.
     pub fn seek_fx(&mut self, i: u64) -> bool {
         let ring = self.zp.scratch_mut();
         match &mut self.fx {
             FxState::Sam(s) => {
                 s.seek(i, ring);
+                true
+            }
+            FxState::Noise(v) => {
+                v.seek(i);
                 true
             }
             _ => false,
@@ -126,6 +138,7 @@ impl FilterSlot {
                 clear(ring);
             }
             FxState::Glitch(b) => b.reset(),
+            FxState::Noise(v) => v.reset(),
         }
     }
 
@@ -137,6 +150,7 @@ impl FilterSlot {
             FxState::Flanger(f) => f.process(io, ring),
             FxState::Glitch(b) => b.add_to(io, &mut ring[..burst::BUFFER]),
             FxState::Sam(s) => s.render(io, ring),
+            FxState::Noise(v) => v.process(io),
             FxState::Idle => {}
         }
     }
@@ -161,6 +175,8 @@ pub enum FxState {
     Sam(SamOla),
     /// Glitch bursts of a binaural transition (two burst buffers in the ring).
     Glitch(Bursts),
+    /// A noise voice's generator (writes the voice's output; the ring is unused).
+    Noise(NoiseSweptNotch),
 }
 
 /// The flanger of one voice: one instance, or the start and end instances crossfaded by
