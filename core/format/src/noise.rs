@@ -285,14 +285,7 @@ pub(crate) fn check_q<'a>(r: &mut Reader<'_, 'a>, e: &Entry<'a>) -> Option<f64> 
         Some(q)
     } else {
         let l = r.loc(e);
-        r.report.error(
-            l,
-            ErrorKind::OutOfRange {
-                value: q,
-                min: f64::MIN_POSITIVE,
-                max: f64::INFINITY,
-            },
-        );
+        r.report.error(l, ErrorKind::NotPositive(q));
         None
     }
 }
