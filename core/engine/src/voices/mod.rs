@@ -505,7 +505,7 @@ impl VoiceSlot {
         let mut source = None;
         if let VoiceParams::Noise(p) = &spec.params {
             if let Some((idx, slot)) = next.next().and_then(|i| Some((i, filters.get_mut(i)?))) {
-                slot.start_noise(NoiseSweptNotch::new(p, spec.transition.as_ref(), clock));
+                slot.start_noise(p, spec.transition.as_ref(), clock);
                 source = Some(idx);
             }
         }

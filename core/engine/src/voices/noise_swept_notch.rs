@@ -2,7 +2,7 @@
 //! `noise_swept_notch_transition` and their aliases `noise`, `noise_transition`), §13.2
 //! (`noise_generator`, `noise_generator_transition`) and §12
 //! (`generate_swept_notch_pink_sound`, `_transition`) with the streaming swept-notch
-//! generator of NOISE.md §4–§6 ([`SweptNoise`]).
+//! generator of NOISE.md §4–§6 ([`SweptNoise`](entrain_dsp::noise::notch::SweptNoise)).
 //!
 //! `generate_swept_notch_pink_sound(_transition)` fails in the original when called as a
 //! voice (its signature is the offline tool's, so the step is silent). Implemented here is
@@ -24,7 +24,8 @@
 //! curve but integrate the LFO rate as if linear). As in the original's transition
 //! generator, each channel runs two notch passes (NOISE.md §5).
 //!
-//! Deviations and limits (all shared with the background layer, see [`SweptNoise`]):
+//! Deviations and limits (all shared with the background layer, see
+//! [`SweptNoise`](entrain_dsp::noise::notch::SweptNoise)):
 //!
 //! * Static notches run causally, each cascade step twice (the original's `filtfilt`
 //!   has the squared magnitude and zero phase; noise does not show the phase).
@@ -36,12 +37,14 @@
 //! * No `input_audio_path` (the core reads no files; the parser refuses the key).
 //!
 //! Memory: the generator is ~6.6 KB, three times a voice slot, so it lives in a pool slot
-//! ([`super::fx::FilterSlot`], as the SAM voice's state) and the voice enum stays small;
-//! the voice uses one more pool slot than its effects.
+//! ([`super::fx::FilterSlot`], as the SAM voice's state) and the voice enum stays small
+//! (the voice uses one more pool slot than its effects). In the slot, the generator's core
+//! ([`SweptCore`], ~2 KB) sits in the effect state and its 4.4 KB filter-state bank in the
+//! slot's ring, so a pool slot grows by under 1 KB.
 
 use crate::model::{NoiseVoiceParams, TransitionSpec};
 use crate::noise::NoiseEnvelope;
-use entrain_dsp::noise::notch::{StaticNotch, SweptNoise, SweptParams, NOISE_PEAK};
+use entrain_dsp::noise::notch::{StaticNotch, SweptCore, SweptParams, NOISE_PEAK};
 use entrain_dsp::ramp::Curve;
 use entrain_dsp::Frame;
 
@@ -99,10 +102,11 @@ pub fn peak_bound(p: &NoiseVoiceParams) -> f64 {
     }
 }
 
-/// A noise voice's state (held in a pool slot).
+/// A noise voice's state (held in a pool slot; its filter-state bank `st`, at least
+/// [`STATE_FRAMES`](entrain_dsp::noise::notch::STATE_FRAMES) frames, is the slot's ring).
 #[derive(Clone, Debug)]
 pub struct NoiseSweptNotch {
-    gen: SweptNoise,
+    gen: SweptCore,
     gain: [f64; 2],
     env: NoiseEnvelope,
     flat: bool,
@@ -111,11 +115,13 @@ pub struct NoiseSweptNotch {
 }
 
 impl NoiseSweptNotch {
-    /// The voice of `p` over a step with `clock` (runs the generator's calibration).
+    /// The voice of `p` over a step with `clock` (runs the generator's calibration in
+    /// the bank `st`).
     pub fn new(
         p: &NoiseVoiceParams,
         transition: Option<&TransitionSpec>,
         clock: StepClock,
+        st: &mut [Frame],
     ) -> Self {
         let sp = swept_params(p, transition);
         let sr = clock.sr as u32;
@@ -129,7 +135,7 @@ impl NoiseSweptNotch {
             clock.n,
         );
         Self {
-            gen: SweptNoise::new(&sp, sr, clock.n.max(1)),
+            gen: SweptCore::new(&sp, sr, clock.n.max(1), st),
             gain: p.gain,
             flat: env.is_unity(),
             env,
@@ -139,9 +145,9 @@ impl NoiseSweptNotch {
     }
 
     /// Renders the next frames.
-    pub fn process(&mut self, out: &mut [Frame]) {
+    pub fn process(&mut self, out: &mut [Frame], st: &mut [Frame]) {
         for o in out.iter_mut() {
-            let x = self.gen.next_frame();
+            let x = self.gen.next_frame(st);
             let e = if self.flat { 1.0 } else { self.env.at(self.i) };
             let mut y = [
                 (x[0] as f64 * self.gain[0] * e) as f32,
@@ -156,13 +162,71 @@ impl NoiseSweptNotch {
     }
 
     /// Positions the voice at sample `i` of its step (see the module docs).
-    pub fn seek(&mut self, i: u64) {
-        self.gen.seek(i);
+    pub fn seek(&mut self, i: u64, st: &mut [Frame]) {
+        self.gen.seek(i, st);
         self.i = i;
     }
 
     /// Back to the state right after `new`.
-    pub fn reset(&mut self) {
-        self.seek(0);
+    pub fn reset(&mut self, st: &mut [Frame]) {
+        self.seek(0, st);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::voices::{FilterSlot, FxState, Voice};
+
+    #[test]
+    fn sizes_stay_small() {
+        // The generator's core is in the effect state, its bank in the ring: the voice
+        // enum does not grow and a pool slot grows by about 1 KB.
+        assert!(core::mem::size_of::<NoiseSweptNotch>() < 3 * 1024);
+        assert!(core::mem::size_of::<FxState>() < 3 * 1024);
+        assert!(core::mem::size_of::<Voice>() <= 2200);
+        assert!(core::mem::size_of::<FilterSlot>() < 70 * 1024);
+    }
+
+    #[test]
+    fn block_equals_sample_reset_and_bound() {
+        let mut p = NoiseVoiceParams {
+            sweep_count: 1,
+            gain: [0.5, 0.25],
+            fade_in: 0.01,
+            clip: true,
+            ..NoiseVoiceParams::default()
+        };
+        p.envelope[0] = (0.0, 1.0);
+        p.envelope[1] = (0.2, 3.0);
+        p.envelope_len = 2;
+        let clock = StepClock::new(0.25, 44_100.0);
+        let mut st = [[0.0f32; 2]; entrain_dsp::noise::notch::STATE_FRAMES];
+        let mut a = NoiseSweptNotch::new(&p, None, clock, &mut st);
+        let mut st_b = st;
+        let mut b = a.clone();
+        let n = clock.n as usize;
+        let mut x = [[0.0f32; 2]; 11_025];
+        for f in x.iter_mut() {
+            a.process(core::slice::from_mut(f), &mut st);
+        }
+        let mut y = [[0.0f32; 2]; 11_025];
+        for c in y.chunks_mut(37) {
+            b.process(c, &mut st_b);
+        }
+        assert_eq!(n, x.len());
+        assert!(x
+            .iter()
+            .zip(y.iter())
+            .all(|(p, q)| p[0].to_bits() == q[0].to_bits() && p[1].to_bits() == q[1].to_bits()));
+        assert!(x
+            .iter()
+            .all(|f| f[0].abs() <= 1.0 && f[1].abs() <= 1.0 && f[0].is_finite()));
+        assert_eq!(x[0], [0.0, 0.0]); // fade-in starts at 0
+        b.reset(&mut st_b);
+        let mut z = [[0.0f32; 2]; 100];
+        b.process(&mut z, &mut st_b);
+        assert_eq!(&z[..], &x[..100]);
+        assert!(peak_bound(&p) <= 1.0);
     }
 }
