@@ -413,3 +413,93 @@ fn amp_envelope<'a>(r: &mut Reader<'_, 'a>, e: &Entry<'a>, p: &mut NoiseVoicePar
     });
     p.envelope_len = n as u8;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{parse, FormatError, TrackInfo};
+    use entrain_engine::model::{Track, VoiceParams};
+
+    fn parsed(func: &str, params: &str) -> Result<(NoiseVoiceParams, bool), Vec<FormatError>> {
+        let json = format!(
+            r#"{{"global":{{"sample_rate":44100}},"progression":[{{"duration":2.0,"voices":[{{"synth_function_name":"binaural_beat","params":{{}}}},{{"synth_function_name":"{func}","is_transition":{},"params":{params}}}]}}]}}"#,
+            func.ends_with("_transition")
+        );
+        let mut track = Box::<Track>::default();
+        let mut info = TrackInfo::default();
+        match parse(json.as_bytes(), &mut track, &mut info) {
+            Ok(_) => match track.voices[1].params {
+                VoiceParams::Noise(p) => Ok((p, track.voices[1].transition.is_some())),
+                other => panic!("{other:?}"),
+            },
+            Err(r) => Err(r.errors.to_vec()),
+        }
+    }
+
+    #[test]
+    fn defaults_per_function() {
+        let (p, t) = parsed("noise_swept_notch", "{}").unwrap();
+        assert!(!t);
+        assert_eq!(p.lfo_freq, Pair::fixed(0.1));
+        assert_eq!(p.lfo_phase_offset_deg, Pair::fixed(0.0));
+        assert_eq!((p.sweep_count, p.sweeps[0]), (1, DEFAULT_SWEEP));
+        assert_eq!((p.gain, p.clip), ([1.0; 2], false));
+        assert_eq!(p.colour, Colour::Pink);
+        let (p, _) = parsed("generate_swept_notch_pink_sound", "{}").unwrap();
+        assert_eq!(p.lfo_freq, Pair::fixed(1.0 / 12.0));
+        assert_eq!(p.lfo_phase_offset_deg, Pair::fixed(90.0));
+        let (p, _) = parsed("noise_generator", r#"{"amp_right": 0.1, "sweeps": []}"#).unwrap();
+        assert_eq!((p.gain, p.clip), ([0.25, 0.1], true));
+        assert_eq!(p.sweep_count, 0);
+        // distinct seeds for distinct positions
+        let (q, _) = parsed("noise", "{}").unwrap();
+        let (r, _) = parsed("noise", r#"{"seed": 2}"#).unwrap();
+        assert_ne!(q.seed, r.seed);
+        assert_ne!(q.seed, entrain_dsp::noise::DEFAULT_SEED);
+    }
+
+    #[test]
+    fn sweeps_overrides_and_transition_pairs() {
+        let (p, _) = parsed(
+            "noise",
+            r#"{"sweeps": [[500, 1000], {"min": 1850, "max": 3350, "q": 12}], "notch_q": [40], "casc": 8, "start_lfo_phase_offset_deg": 45}"#,
+        )
+        .unwrap();
+        assert_eq!(p.sweep_count, 2);
+        assert_eq!(p.sweeps[0].min_hz, [500.0; 2]);
+        assert_eq!(p.sweeps[0].q, [40.0; 2]);
+        assert_eq!(p.sweeps[1].q, [12.0; 2]);
+        assert_eq!(p.sweeps[1].casc, [8.0; 2]);
+        assert_eq!(p.lfo_phase_offset_deg, Pair::fixed(45.0));
+        let (p, t) = parsed(
+            "generate_swept_notch_pink_sound_transition",
+            r#"{"start_lfo_freq": 0.1, "end_lfo_freq": 0.05, "start_sweeps": [[1000, 8000]], "end_sweeps": [[500, 4000], [1, 2]], "start_q": 25, "end_q": 30, "start_casc": 6, "end_cascade_count": 7}"#,
+        )
+        .unwrap();
+        assert!(t);
+        assert_eq!(p.lfo_freq, Pair::new(0.1, 0.05));
+        assert_eq!(p.sweep_count, 1);
+        assert_eq!(p.sweeps[0].min_hz, [1000.0, 500.0]);
+        assert_eq!(p.sweeps[0].max_hz, [8000.0, 4000.0]);
+        assert_eq!(p.sweeps[0].q, [25.0, 30.0]);
+        assert_eq!(p.sweeps[0].casc, [6.0, 7.0]);
+        assert_eq!(p.lfo_phase_offset_deg, Pair::fixed(90.0));
+    }
+
+    #[test]
+    fn located_errors() {
+        for (params, key) in [
+            (r#"{"lfo_freq": NaN}"#, "lfo_freq"),
+            (r#"{"notch_q": -1}"#, "notch_q"),
+            (r#"{"noise_type": "mauve"}"#, "noise_type"),
+            (r#"{"lfo_waveform": "saw"}"#, "lfo_waveform"),
+            (r#"{"input_audio_path": "x.wav"}"#, "input_audio_path"),
+        ] {
+            let e = parsed("noise_swept_notch", params).unwrap_err();
+            assert_eq!(e.len(), 1, "{params}: {e:?}");
+            let l = &e[0].location;
+            assert_eq!((l.step, l.voice, l.key.as_str()), (Some(0), Some(1), key));
+            assert_eq!(l.line, 1);
+        }
+    }
+}

@@ -114,7 +114,7 @@ pub fn notch_track(x: &[f64], sr: f64, lo: f64, hi: f64) -> Vec<f64> {
 /// Median (upper) of `v`.
 pub fn median(v: &[f64]) -> f64 {
     let mut w = v.to_vec();
-    w.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    w.sort_by(f64::total_cmp);
     if w.is_empty() {
         0.0
     } else {
