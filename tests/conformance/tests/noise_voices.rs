@@ -83,6 +83,11 @@ fn configurations() -> Vec<(&'static str, Value)> {
                    "amp_envelope": [{"time": 0, "amp": 0.5}, {"t": 3, "value": 1.0}]}),
         ),
         (
+            "noise_generator",
+            json!({"amp": 0.6, "spatialEnable": true, "flangeEnable": true,
+                   "sweeps": [[700, 2000]], "noise_type": "pink"}),
+        ),
+        (
             "generate_swept_notch_pink_sound",
             json!({"lfo_freq": 0.1, "sweeps": [[1000, 8000]], "notch_q": 25, "casc": 6,
                    "noise_type": "pink", "lfo_waveform": "sine", "volume": 0.3}),
