@@ -659,6 +659,89 @@ pub struct DualPulseParams {
     pub pulse: [[PulseSpec; 2]; 2],
 }
 
+/// Most `amp_envelope` points of a noise voice (Session-Builder `noise_generator`, whose
+/// GUI writes a handful). Small on purpose: every voice of a track keeps its parameters in
+/// the track model (32 of them in the firmware's `Track<8, 32>`).
+pub const MAX_NOISE_ENVELOPE_POINTS: usize = 16;
+
+/// A static notch of a noise voice (NOISE.md §4.6), stored in f32 to keep
+/// [`VoiceParams`] small.
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub struct NoiseNotch {
+    /// Centre, Hz.
+    pub freq_hz: f32,
+    /// Q (≥ 0.1).
+    pub q: f32,
+    /// Times applied (1..=`MAX_STATIC_CASCADE`).
+    pub cascade: u8,
+}
+
+/// The noise voices: `noise_swept_notch(_transition)` and its aliases `noise(_transition)`
+/// (VOICES.md §13.3), `generate_swept_notch_pink_sound(_transition)` (§12, the intended
+/// behaviour: the same generator) and `noise_generator(_transition)` (§13.2). All three
+/// are the swept-notch generator of NOISE.md §4–§6 followed by a per-channel gain and, for
+/// `noise_generator`, fades, a breakpoint envelope and a clip at ±1. The transition
+/// timing keys live in the voice's [`TransitionSpec`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct NoiseVoiceParams {
+    /// Base colour (`noise_type`).
+    pub colour: entrain_dsp::noise::colour::Colour,
+    /// LFO waveform (`lfo_waveform`).
+    pub lfo_wave: entrain_dsp::noise::notch::LfoWave,
+    /// LFO rate, Hz (`lfo_freq`, or `start_/end_lfo_freq`).
+    pub lfo_freq: Pair,
+    /// Sweeps (start and end values), the first `sweep_count` used.
+    pub sweeps: [entrain_dsp::noise::notch::SweepSpec; entrain_dsp::noise::notch::MAX_SWEEPS],
+    /// Number of sweeps in use (0 = unswept noise).
+    pub sweep_count: u8,
+    /// Right-channel LFO phase offset, degrees.
+    pub lfo_phase_offset_deg: Pair,
+    /// Second-pass phase offset, degrees.
+    pub intra_phase_offset_deg: Pair,
+    /// Static notches, the first `static_count` used.
+    pub statics: [NoiseNotch; entrain_dsp::noise::notch::MAX_STATIC_NOTCHES],
+    /// Number of static notches in use.
+    pub static_count: u8,
+    /// Seed of the voice's noise (derived from the `seed` key and the voice's position).
+    pub seed: u64,
+    /// Linear gain per channel `[L, R]` (`volume`, or `amp`/`amp_left`/`amp_right`).
+    pub gain: [f64; 2],
+    /// Linear fade-in from the voice's start, s (`noise_generator`).
+    pub fade_in: f64,
+    /// Linear fade-out at the voice's end, s (`noise_generator`).
+    pub fade_out: f64,
+    /// `amp_envelope` breakpoints `(time_s, amp)`, the first `envelope_len` used.
+    pub envelope: [(f32, f32); MAX_NOISE_ENVELOPE_POINTS],
+    /// Number of breakpoints in use.
+    pub envelope_len: u8,
+    /// Clip the output to ±1 (`noise_generator`).
+    pub clip: bool,
+}
+
+impl Default for NoiseVoiceParams {
+    fn default() -> Self {
+        Self {
+            colour: entrain_dsp::noise::colour::Colour::Pink,
+            lfo_wave: entrain_dsp::noise::notch::LfoWave::Sine,
+            lfo_freq: Pair::fixed(0.1),
+            sweeps: [entrain_dsp::noise::notch::SweepSpec::default();
+                entrain_dsp::noise::notch::MAX_SWEEPS],
+            sweep_count: 0,
+            lfo_phase_offset_deg: Pair::fixed(0.0),
+            intra_phase_offset_deg: Pair::fixed(0.0),
+            statics: [NoiseNotch::default(); entrain_dsp::noise::notch::MAX_STATIC_NOTCHES],
+            static_count: 0,
+            seed: entrain_dsp::noise::DEFAULT_SEED,
+            gain: [1.0; 2],
+            fade_in: 0.0,
+            fade_out: 0.0,
+            envelope: [(0.0, 0.0); MAX_NOISE_ENVELOPE_POINTS],
+            envelope_len: 0,
+            clip: false,
+        }
+    }
+}
+
 /// The synth function a voice resolved to (TRACK_FORMAT.md §4.1), with the kind of
 /// parameters it carries.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -689,6 +772,9 @@ pub enum VoiceParams {
     Sam(SamParams),
     /// `subliminal_encode`.
     Subliminal(SubliminalParams),
+    /// The noise voices (`noise_swept_notch`, `noise`, `noise_generator`,
+    /// `generate_swept_notch_pink_sound`, and their transitions).
+    Noise(NoiseVoiceParams),
 }
 
 /// Maximum number of source files of one subliminal voice.

@@ -95,6 +95,28 @@ pub struct NoiseEnvelope {
 impl NoiseEnvelope {
     /// The envelope of `spec` over a buffer of `len` samples at `sr`.
     pub fn new(spec: &NoiseSpec, sr: f64, len: u64) -> Self {
+        let count = spec.envelope_len.min(MAX_ENVELOPE_POINTS);
+        Self::from_parts(
+            spec.gain,
+            spec.fade_in,
+            spec.fade_out,
+            spec.envelope[..count].iter().copied(),
+            sr,
+            len,
+        )
+    }
+
+    /// The envelope `gain` × fades (s) × breakpoints `(time_s, amp)` over a buffer of
+    /// `len` samples at `sr` (at most [`MAX_ENVELOPE_POINTS`] points are used). The noise
+    /// voices use it too.
+    pub fn from_parts(
+        gain: f64,
+        fade_in: f64,
+        fade_out: f64,
+        envelope: impl Iterator<Item = (f64, f64)>,
+        sr: f64,
+        len: u64,
+    ) -> Self {
         let frames = |s: f64| -> u64 {
             if s > 0.0 {
                 (math::floor(s * sr) as u64).min(len)
@@ -103,18 +125,24 @@ impl NoiseEnvelope {
             }
         };
         let mut points = [(0.0, 0.0); MAX_ENVELOPE_POINTS];
-        let count = spec.envelope_len.min(MAX_ENVELOPE_POINTS);
-        for (d, s) in points.iter_mut().zip(spec.envelope[..count].iter()) {
+        let mut count = 0;
+        for (d, s) in points.iter_mut().zip(envelope) {
             *d = (s.0.max(0.0) * sr, s.1);
+            count += 1;
         }
         Self {
-            gain: spec.gain,
+            gain,
             len,
-            n_in: frames(spec.fade_in),
-            n_out: frames(spec.fade_out),
+            n_in: frames(fade_in),
+            n_out: frames(fade_out),
             points,
             count,
         }
+    }
+
+    /// True when the envelope is a constant 1.
+    pub fn is_unity(&self) -> bool {
+        self.gain == 1.0 && self.n_in == 0 && self.n_out == 0 && self.count == 0
     }
 
     /// The envelope at buffer sample `i`.

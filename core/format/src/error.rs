@@ -145,6 +145,10 @@ pub enum ErrorKind {
     },
     /// A URL or network path: only local files are read.
     RemoteLocation(String<TEXT_CAP>),
+    /// A value that must be above zero (a Q factor).
+    NotPositive(f64),
+    /// A feature the engine does not provide (the text says which and why).
+    Unsupported(&'static str),
     /// A value outside its allowed range.
     OutOfRange {
         /// The value.
@@ -185,6 +189,8 @@ impl fmt::Display for ErrorKind {
             ErrorKind::UnknownWord { found, expected } => {
                 write!(f, "\"{found}\" is not one of {expected}")
             }
+            ErrorKind::NotPositive(v) => write!(f, "{v} must be above 0"),
+            ErrorKind::Unsupported(what) => write!(f, "not supported: {what}"),
             ErrorKind::OutOfRange { value, min, max } => {
                 write!(f, "{value} is outside the allowed range {min}..{max}")
             }

@@ -15,6 +15,7 @@ pub mod clips;
 pub mod error;
 pub mod fx;
 pub mod noise;
+pub mod noise_voice;
 pub mod params;
 pub mod subliminal;
 pub mod syntax;

@@ -29,7 +29,7 @@
 use crate::error::{ErrorKind, Location, Report, WarningKind};
 use crate::params::{Kind, Reader};
 use crate::syntax::{self, line_col};
-use crate::value::{for_each_element, parse_map, parse_value, Map, Span, Value};
+use crate::value::{for_each_element, parse_map, parse_value, Entry, Map, Span, Value};
 use entrain_dsp::noise::colour::{BandLimits, Colour, ExponentModel};
 use entrain_dsp::noise::notch::{
     LfoWave, StaticNotch, SweepSpec, SweptParams, MAX_CASCADE, MAX_STATIC_CASCADE,
@@ -250,149 +250,14 @@ pub fn parse_params_object(
 
     // ---- sweeps -----------------------------------------------------------------------
     if let Some(e) = r.entry("sweeps") {
-        match e.value {
-            Value::Array(span) => {
-                let mut count = 0usize;
-                let _ = for_each_element::<()>(input, span, |i, el| {
-                    let mut sb = base.clone().with_key("sweeps");
-                    let (line, column) = line_col(input, el.start);
-                    sb.line = line;
-                    sb.column = column;
-                    if i >= MAX_SWEEPS {
-                        if i == MAX_SWEEPS {
-                            r.report.error(
-                                sb,
-                                ErrorKind::TooMany {
-                                    what: "sweeps",
-                                    limit: MAX_SWEEPS,
-                                },
-                            );
-                        }
-                        return Ok(());
-                    }
-                    let Ok(m) = parse_map(input, el) else {
-                        r.report.error(
-                            sb,
-                            ErrorKind::WrongType {
-                                expected: "a sweep object",
-                                found: "something else",
-                            },
-                        );
-                        return Ok(());
-                    };
-                    let mut sr = reader(input, &m, r.report, base);
-                    let d = SweepSpec::default();
-                    let smin = sr.num_or("start_min", d.min_hz[0], Kind::Time);
-                    let smax = sr.num_or("start_max", d.max_hz[0], Kind::Time);
-                    let sq = sr.num_or("start_q", d.q[0], Kind::Time);
-                    let sc = sr.num_or("start_casc", d.casc[0], Kind::Time);
-                    let spec = SweepSpec {
-                        min_hz: [smin, sr.num_or("end_min", smin, Kind::Time)],
-                        max_hz: [smax, sr.num_or("end_max", smax, Kind::Time)],
-                        q: [sq, sr.num_or("end_q", sq, Kind::Time)],
-                        casc: [sc, sr.num_or("end_casc", sc, Kind::Time)],
-                    };
-                    for (key, c) in [("start_casc", spec.casc[0]), ("end_casc", spec.casc[1])] {
-                        if c > MAX_CASCADE as f64 {
-                            let l = match m.get(key) {
-                                Some(e) => sr.loc(e),
-                                None => sb.clone(),
-                            };
-                            sr.report.error(
-                                l,
-                                ErrorKind::TooMany {
-                                    what: "cascaded notches in a sweep",
-                                    limit: MAX_CASCADE,
-                                },
-                            );
-                        }
-                    }
-                    p.sweeps[i] = spec;
-                    count += 1;
-                    Ok(())
-                });
-                p.sweep_count = count;
-            }
-            other => {
-                let l = r.loc(&e);
-                r.report.error(
-                    l,
-                    ErrorKind::WrongType {
-                        expected: "an array of sweeps",
-                        found: other.type_name(),
-                    },
-                );
-            }
+        if let Some(n) = read_sweeps(&mut r, &e, SweepSpec::default(), &mut p.sweeps) {
+            p.sweep_count = n;
         }
     }
 
     // ---- static notches (Session-Builder) --------------------------------------------------
     if let Some(e) = r.entry("static_notches") {
-        if let Value::Array(span) = e.value {
-            let mut count = 0usize;
-            let _ = for_each_element::<()>(input, span, |i, el| {
-                let mut nb = base.clone().with_key("static_notches");
-                let (line, column) = line_col(input, el.start);
-                nb.line = line;
-                nb.column = column;
-                if i >= MAX_STATIC_NOTCHES {
-                    if i == MAX_STATIC_NOTCHES {
-                        r.report.error(
-                            nb,
-                            ErrorKind::TooMany {
-                                what: "static notches",
-                                limit: MAX_STATIC_NOTCHES,
-                            },
-                        );
-                    }
-                    return Ok(());
-                }
-                let mut n = StaticNotch::default();
-                match parse_value(input, el) {
-                    Ok(Value::Object(os)) => {
-                        if let Ok(m) = parse_map(input, os) {
-                            let mut nr = reader(input, &m, r.report, base);
-                            n.freq_hz = nr
-                                .number_any(&["freq", "frequency", "hz"], Kind::Time)
-                                .unwrap_or(1000.0);
-                            n.q = nr.number_any(&["q", "quality"], Kind::Time).unwrap_or(25.0);
-                            let c = nr
-                                .number_any(&["cascade", "count"], Kind::Time)
-                                .unwrap_or(1.0);
-                            n.cascade = c.clamp(1.0, 255.0) as u8;
-                        }
-                    }
-                    Ok(Value::Array(a)) => {
-                        let mut vals = [1000.0, 25.0, 1.0];
-                        let _ = for_each_element::<()>(input, a, |j, c| {
-                            if let (true, Ok(Value::Number(v))) = (j < 3, parse_value(input, c)) {
-                                vals[j] = v;
-                            }
-                            Ok(())
-                        });
-                        n.freq_hz = vals[0];
-                        n.q = vals[1];
-                        n.cascade = vals[2].clamp(1.0, 255.0) as u8;
-                    }
-                    _ => {}
-                }
-                n.freq_hz = n.freq_hz.max(1.0);
-                n.q = n.q.max(0.1);
-                if n.cascade as usize > MAX_STATIC_CASCADE {
-                    r.report.error(
-                        nb,
-                        ErrorKind::TooMany {
-                            what: "cascaded passes of a static notch",
-                            limit: MAX_STATIC_CASCADE,
-                        },
-                    );
-                }
-                p.static_notches[i] = n;
-                count += 1;
-                Ok(())
-            });
-            p.static_count = count.min(MAX_STATIC_NOTCHES);
-        }
+        p.static_count = read_static_notches(&mut r, &e, &mut p.static_notches);
     }
 
     let input_audio_path = r
@@ -402,6 +267,255 @@ pub fn parse_params_object(
         params: p,
         input_audio_path,
     })
+}
+
+/// The location of an array element `el` of the entry `key`.
+fn element_loc(r: &Reader<'_, '_>, key: &str, at: usize) -> Location {
+    let mut l = r.base.clone().with_key(key);
+    let (line, column) = line_col(r.input, at);
+    l.line = line;
+    l.column = column;
+    l
+}
+
+/// A Q factor: a finite number above zero (located error otherwise).
+pub(crate) fn check_q<'a>(r: &mut Reader<'_, 'a>, e: &Entry<'a>) -> Option<f64> {
+    let q = r.coerce_number(e, Kind::Plain)?;
+    if q > 0.0 {
+        Some(q)
+    } else {
+        let l = r.loc(e);
+        r.report.error(l, ErrorKind::NotPositive(q));
+        None
+    }
+}
+
+/// A cascade count: 1..=[`MAX_CASCADE`] (located error above).
+pub(crate) fn check_casc<'a>(r: &mut Reader<'_, 'a>, e: &Entry<'a>) -> Option<f64> {
+    let c = r.coerce_number(e, Kind::Time)?;
+    if c > MAX_CASCADE as f64 {
+        let l = r.loc(e);
+        r.report.error(
+            l,
+            ErrorKind::TooMany {
+                what: "cascaded notches in a sweep",
+                limit: MAX_CASCADE,
+            },
+        );
+        return None;
+    }
+    Some(c)
+}
+
+/// Reads the sweep list of entry `e` into `out` (at most [`MAX_SWEEPS`], a located error
+/// beyond). Each sweep is an object (`start_min`/`min`, `end_min`, `start_max`/`max`,
+/// `end_max`, `start_q`/`q`, `end_q`, `start_casc`/`casc`/`cascade`, `end_casc`; a
+/// missing `start_*` takes `default`, a missing `end_*` the start value) or an array
+/// `[min, max, q, casc]` whose missing tail takes `default` (Session-Builder's tuples,
+/// the offline tool's `[(min, max)]`). Returns the number of sweeps, `None` when the
+/// value is not an array (reported).
+pub(crate) fn read_sweeps<'a>(
+    r: &mut Reader<'_, 'a>,
+    e: &Entry<'a>,
+    default: SweepSpec,
+    out: &mut [SweepSpec; MAX_SWEEPS],
+) -> Option<usize> {
+    let input = r.input;
+    let key = e.key;
+    let Value::Array(span) = e.value else {
+        let l = r.loc(e);
+        r.report.error(
+            l,
+            ErrorKind::WrongType {
+                expected: "an array of sweeps",
+                found: e.value.type_name(),
+            },
+        );
+        return None;
+    };
+    let mut count = 0usize;
+    let _ = for_each_element::<()>(input, span, |i, el| {
+        let sb = element_loc(r, key, el.start);
+        if i >= MAX_SWEEPS {
+            if i == MAX_SWEEPS {
+                r.report.error(
+                    sb,
+                    ErrorKind::TooMany {
+                        what: "sweeps",
+                        limit: MAX_SWEEPS,
+                    },
+                );
+            }
+            return Ok(());
+        }
+        let d = default;
+        let spec = match parse_value(input, el) {
+            Ok(Value::Object(os)) => {
+                let Ok(m) = parse_map(input, os) else {
+                    return Ok(());
+                };
+                let mut sr = reader(input, &m, r.report, &r.base);
+                let smin = sr
+                    .number_any(&["start_min", "min"], Kind::Time)
+                    .unwrap_or(d.min_hz[0]);
+                let smax = sr
+                    .number_any(&["start_max", "max"], Kind::Time)
+                    .unwrap_or(d.max_hz[0]);
+                let mut q = [d.q[0], f64::NAN];
+                let mut c = [d.casc[0], f64::NAN];
+                for (j, keys) in [&["start_q", "q"][..], &["end_q"][..]].iter().enumerate() {
+                    if let Some(e) = m.first_of(keys).copied() {
+                        if let Some(v) = check_q(&mut sr, &e) {
+                            q[j] = v;
+                        }
+                    }
+                }
+                for (j, keys) in [&["start_casc", "casc", "cascade"][..], &["end_casc"][..]]
+                    .iter()
+                    .enumerate()
+                {
+                    if let Some(e) = m.first_of(keys).copied() {
+                        if let Some(v) = check_casc(&mut sr, &e) {
+                            c[j] = v;
+                        }
+                    }
+                }
+                SweepSpec {
+                    min_hz: [smin, sr.num_or("end_min", smin, Kind::Time)],
+                    max_hz: [smax, sr.num_or("end_max", smax, Kind::Time)],
+                    q: [q[0], if q[1].is_nan() { q[0] } else { q[1] }],
+                    casc: [c[0], if c[1].is_nan() { c[0] } else { c[1] }],
+                }
+            }
+            Ok(Value::Array(a)) => {
+                let mut vals = [d.min_hz[0], d.max_hz[0], d.q[0], d.casc[0]];
+                let _ = for_each_element::<()>(input, a, |j, c| {
+                    let Ok(value) = parse_value(input, c) else {
+                        return Ok(());
+                    };
+                    let ce = Entry {
+                        key,
+                        value,
+                        offset: c.start,
+                    };
+                    let v = match j {
+                        0 | 1 => r.coerce_number(&ce, Kind::Time),
+                        2 => check_q(r, &ce),
+                        3 => check_casc(r, &ce),
+                        _ => None,
+                    };
+                    if let Some(v) = v {
+                        vals[j] = v;
+                    }
+                    Ok(())
+                });
+                SweepSpec {
+                    min_hz: [vals[0]; 2],
+                    max_hz: [vals[1]; 2],
+                    q: [vals[2]; 2],
+                    casc: [vals[3]; 2],
+                }
+            }
+            _ => {
+                r.report.error(
+                    sb,
+                    ErrorKind::WrongType {
+                        expected: "a sweep object or [min, max, q, cascade]",
+                        found: "something else",
+                    },
+                );
+                return Ok(());
+            }
+        };
+        out[count] = spec;
+        count += 1;
+        Ok(())
+    });
+    Some(count)
+}
+
+/// Reads Session-Builder `static_notches` (NOISE.md §4.6) of entry `e` into `out`
+/// (objects `{freq|frequency|hz, q|quality, cascade|count}` or `[freq, q, casc]`);
+/// returns how many. More than [`MAX_STATIC_NOTCHES`], or a cascade above
+/// [`MAX_STATIC_CASCADE`], is a located error.
+pub(crate) fn read_static_notches<'a>(
+    r: &mut Reader<'_, 'a>,
+    e: &Entry<'a>,
+    out: &mut [StaticNotch; MAX_STATIC_NOTCHES],
+) -> usize {
+    let input = r.input;
+    let key = e.key;
+    let Value::Array(span) = e.value else {
+        let l = r.loc(e);
+        r.report.error(
+            l,
+            ErrorKind::WrongType {
+                expected: "an array of notches",
+                found: e.value.type_name(),
+            },
+        );
+        return 0;
+    };
+    let mut count = 0usize;
+    let _ = for_each_element::<()>(input, span, |i, el| {
+        let nb = element_loc(r, key, el.start);
+        if i >= MAX_STATIC_NOTCHES {
+            if i == MAX_STATIC_NOTCHES {
+                r.report.error(
+                    nb,
+                    ErrorKind::TooMany {
+                        what: "static notches",
+                        limit: MAX_STATIC_NOTCHES,
+                    },
+                );
+            }
+            return Ok(());
+        }
+        let mut n = StaticNotch::default();
+        match parse_value(input, el) {
+            Ok(Value::Object(os)) => {
+                if let Ok(m) = parse_map(input, os) {
+                    let mut nr = reader(input, &m, r.report, &r.base);
+                    n.freq_hz = nr
+                        .number_any(&["freq", "frequency", "hz"], Kind::Time)
+                        .unwrap_or(1000.0);
+                    n.q = nr.number_any(&["q", "quality"], Kind::Time).unwrap_or(25.0);
+                    let c = nr
+                        .number_any(&["cascade", "count"], Kind::Time)
+                        .unwrap_or(1.0);
+                    n.cascade = c.clamp(1.0, 255.0) as u8;
+                }
+            }
+            Ok(Value::Array(a)) => {
+                let mut vals = [1000.0, 25.0, 1.0];
+                let _ = for_each_element::<()>(input, a, |j, c| {
+                    if let (true, Ok(Value::Number(v))) = (j < 3, parse_value(input, c)) {
+                        vals[j] = v;
+                    }
+                    Ok(())
+                });
+                n.freq_hz = vals[0];
+                n.q = vals[1];
+                n.cascade = vals[2].clamp(1.0, 255.0) as u8;
+            }
+            _ => {}
+        }
+        n.freq_hz = n.freq_hz.max(1.0);
+        n.q = n.q.max(0.1);
+        if n.cascade as usize > MAX_STATIC_CASCADE {
+            r.report.error(
+                nb,
+                ErrorKind::TooMany {
+                    what: "cascaded passes of a static notch",
+                    limit: MAX_STATIC_CASCADE,
+                },
+            );
+        }
+        out[count] = n;
+        count += 1;
+        Ok(())
+    });
+    count.min(MAX_STATIC_NOTCHES)
 }
 
 /// Parses the `background_noise` object at `span`. `None` when it asks for no noise

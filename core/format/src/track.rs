@@ -585,7 +585,10 @@ fn parse_voice(
                     if let (VoiceParams::Binaural(b), true) = (&p, transition) {
                         crate::fx::check_glitch(&mut pr, b, sr);
                     }
-                    if matches!(func, Func::BinauralBeat | Func::IsochronicTone) {
+                    if matches!(
+                        func,
+                        Func::BinauralBeat | Func::IsochronicTone | Func::NoiseGenerator
+                    ) {
                         spatial = crate::fx::parse_spatial(&mut pr, sr);
                     }
                     (p, timing)

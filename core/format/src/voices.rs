@@ -1,6 +1,7 @@
 //! Synth function resolution (TRACK_FORMAT.md §4.1) and the parameter tables of each
 //! voice (VOICES.md), with every default, alias and transition naming pattern.
 
+use crate::noise_voice::{noise_voice, NoiseFunc};
 use crate::params::{Kind, Reader};
 use entrain_dsp::osc::LfoShape;
 use entrain_engine::model::{
@@ -153,7 +154,21 @@ pub fn build_voice(
         Func::DualPulseBinaural => Some(VoiceParams::DualPulse(dual_pulse(r, transition))),
         Func::SubliminalEncode => Some(VoiceParams::Subliminal(crate::subliminal::subliminal(r))),
         Func::SpatialAngleModulation => Some(VoiceParams::Sam(crate::fx::sam(r, transition, _sr))),
-        _ => None,
+        Func::NoiseSweptNotch => Some(VoiceParams::Noise(noise_voice(
+            r,
+            NoiseFunc::SweptNotch,
+            transition,
+        ))),
+        Func::SweptNotchPinkSound => Some(VoiceParams::Noise(noise_voice(
+            r,
+            NoiseFunc::PinkSound,
+            transition,
+        ))),
+        Func::NoiseGenerator => Some(VoiceParams::Noise(noise_voice(
+            r,
+            NoiseFunc::Generator,
+            transition,
+        ))),
     }
 }
 

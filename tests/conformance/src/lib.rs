@@ -14,6 +14,8 @@
 //! Reports (the per-case tables the tests print) are also written under the cargo target
 //! directory, `target/conformance/*.md`, never into the repository.
 
+pub mod noise_stats;
+
 use entrain_dsp::hash::Fnv1a64;
 use entrain_dsp::Frame;
 use entrain_engine::engine::{Config, Mode};

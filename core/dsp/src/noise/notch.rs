@@ -43,7 +43,9 @@
 //!
 //! Capacity (a fixed bank, no allocation): [`MAX_SWEEPS`] × [`MAX_CASCADE`] ×
 //! [`MAX_PASSES`] × 2 channels = 240 biquad states, plus [`MAX_STATIC_STAGES`] per
-//! channel for static notches; about 6.5 KB in all.
+//! channel for static notches ([`STATE_FRAMES`] frames, 4.4 KB), next to ~2 KB of
+//! parameters, clocks and source ([`SweptCore`]); [`SweptNoise`] holds both (~6.5 KB).
+//! The split lets a voice keep the state bank in the ring of its pool slot.
 
 use super::colour::{expected_crest, BandLimits, Calibration, Colour, ColourGen, CAL_LEVEL};
 use super::derive_seed;
@@ -348,20 +350,96 @@ impl LfoClock {
     }
 }
 
-/// The streaming swept-notch generator (module docs).
+/// Biquad states of the swept notches: 2 channels × [`MAX_PASSES`] × [`MAX_SWEEPS`] ×
+/// [`MAX_CASCADE`].
+pub const NOTCH_STATES: usize = 2 * MAX_PASSES * MAX_SWEEPS * MAX_CASCADE;
+/// Frames of the filter-state bank of a generator ([`SweptCore`]): the swept notches'
+/// states, then 2 × [`MAX_STATIC_STAGES`] static-notch states (one `[f32; 2]` frame per
+/// biquad, 4,480 bytes in all).
+pub const STATE_FRAMES: usize = NOTCH_STATES + 2 * MAX_STATIC_STAGES;
+
+/// The streaming swept-notch generator (module docs): a [`SweptCore`] with its own
+/// filter-state bank.
 #[derive(Clone, Debug)]
 pub struct SweptNoise {
+    core: SweptCore,
+    st: [Frame; STATE_FRAMES],
+}
+
+impl SweptNoise {
+    /// A generator for `frames` samples at `sr` (the render length sets the transition
+    /// clock and the expected peak of the level stage). Runs the calibration pre-roll.
+    pub fn new(params: &SweptParams, sr: u32, frames: u64) -> Self {
+        let mut st = [[0.0; 2]; STATE_FRAMES];
+        let core = SweptCore::new(params, sr, frames, &mut st);
+        Self { core, st }
+    }
+
+    /// A generator with unit channel gains and no calibration (for measurements).
+    pub fn uncalibrated(params: &SweptParams, sr: u32, frames: u64) -> Self {
+        Self {
+            core: SweptCore::uncalibrated(params, sr, frames),
+            st: [[0.0; 2]; STATE_FRAMES],
+        }
+    }
+
+    /// The render length the generator was built for.
+    pub fn frames(&self) -> u64 {
+        self.core.frames()
+    }
+
+    /// The per-channel output gains of the level stage.
+    pub fn gains(&self) -> [f32; 2] {
+        self.core.gains()
+    }
+
+    /// Current position (frames).
+    pub fn position(&self) -> u64 {
+        self.core.position()
+    }
+
+    /// Back to the state right after `new` (position 0, fresh noise).
+    pub fn reset(&mut self) {
+        self.core.reset(&mut self.st);
+    }
+
+    /// Moves to frame `t` (see [`SweptCore::seek`]).
+    pub fn seek(&mut self, t: u64) {
+        self.core.seek(t, &mut self.st);
+    }
+
+    /// The next stereo frame.
+    #[inline]
+    pub fn next_frame(&mut self) -> Frame {
+        self.core.next_frame(&mut self.st)
+    }
+
+    /// Fills `out` with the next frames (bit-identical to [`SweptNoise::next_frame`]).
+    pub fn process(&mut self, out: &mut [Frame]) {
+        self.core.process(out, &mut self.st);
+    }
+
+    /// Notch centre of sweep `j` for channel `ch`, pass 0, at sample `n`.
+    pub fn notch_centre_hz(&self, j: usize, ch: usize, n: u64) -> f64 {
+        self.core.notch_centre_hz(j, ch, n)
+    }
+}
+
+/// The swept-notch generator without its filter-state bank: parameters, clocks, the
+/// random source, the pre-filters and the level stage (~2 KB). Every stateful call takes
+/// the bank, a slice of at least [`STATE_FRAMES`] frames that the caller keeps with the
+/// core (a voice keeps it in its pool slot's ring); [`SweptNoise`] owns one.
+#[derive(Clone, Debug)]
+pub struct SweptCore {
     p: SweptParams,
     sr: f64,
     frames: u64,
     src: ColourGen,
     pre: [Biquad; 2],
     pre_state: [[f32; 2]; 4],
-    notch: [[[[[f32; 2]; MAX_CASCADE]; MAX_SWEEPS]; MAX_PASSES]; 2],
     stages: [usize; MAX_SWEEPS],
     statics: [Biquad; MAX_STATIC_NOTCHES],
     static_stages: [usize; MAX_STATIC_NOTCHES],
-    static_state: [[[f32; 2]; MAX_STATIC_STAGES]; 2],
     ramp: Ramp,
     clock: LfoClock,
     passes: usize,
@@ -379,13 +457,13 @@ struct SweepNow {
     frac: f32,
 }
 
-impl SweptNoise {
-    /// A generator for `frames` samples at `sr` (the render length sets the transition
-    /// clock and the expected peak of the level stage). Runs the calibration pre-roll.
-    pub fn new(params: &SweptParams, sr: u32, frames: u64) -> Self {
+impl SweptCore {
+    /// A generator for `frames` samples at `sr` (see [`SweptNoise::new`]); runs the
+    /// calibration pre-roll in the bank `st` and leaves it at position 0.
+    pub fn new(params: &SweptParams, sr: u32, frames: u64, st: &mut [Frame]) -> Self {
         let mut g = Self::uncalibrated(params, sr, frames);
-        g.calibrate();
-        g.seek(0);
+        g.calibrate(st);
+        g.seek(0, st);
         g
     }
 
@@ -472,11 +550,9 @@ impl SweptNoise {
             frames,
             pre: prefilters(srf),
             pre_state: [[0.0; 2]; 4],
-            notch: [[[[[0.0; 2]; MAX_CASCADE]; MAX_SWEEPS]; MAX_PASSES]; 2],
             stages,
             statics,
             static_stages,
-            static_state: [[[0.0; 2]; MAX_STATIC_STAGES]; 2],
             ramp,
             clock,
             gain: [1.0, 1.0],
@@ -499,20 +575,19 @@ impl SweptNoise {
         self.pos
     }
 
-    fn clear_states(&mut self) {
+    fn clear_states(&mut self, st: &mut [Frame]) {
         self.pre_state = [[0.0; 2]; 4];
-        self.notch = [[[[[0.0; 2]; MAX_CASCADE]; MAX_SWEEPS]; MAX_PASSES]; 2];
-        self.static_state = [[[0.0; 2]; MAX_STATIC_STAGES]; 2];
+        st.iter_mut().take(STATE_FRAMES).for_each(|f| *f = [0.0; 2]);
     }
 
     /// Back to the state right after `new` (position 0, fresh noise).
-    pub fn reset(&mut self) {
-        self.seek(0);
+    pub fn reset(&mut self, st: &mut [Frame]) {
+        self.seek(0, st);
     }
 
     /// Moves to frame `t`: LFO and transition state exactly, the random state restarted
     /// from a seed derived from `max(0, t - WARMUP)` and warmed up to `t` (module docs).
-    pub fn seek(&mut self, t: u64) {
+    pub fn seek(&mut self, t: u64, st: &mut [Frame]) {
         let n0 = t.saturating_sub(WARMUP);
         let seed = if n0 == 0 {
             self.p.seed
@@ -520,22 +595,22 @@ impl SweptNoise {
             derive_seed(self.p.seed, n0)
         };
         self.src.restart(seed);
-        self.clear_states();
+        self.clear_states(st);
         self.pos = n0;
         while self.pos < t {
-            self.next_frame();
+            self.next_frame(st);
         }
     }
 
-    fn calibrate(&mut self) {
+    fn calibrate(&mut self, st: &mut [Frame]) {
         self.gain = [1.0, 1.0];
         let mut first = [Calibration::default(), Calibration::default()];
-        self.measure(&mut first);
+        self.measure(&mut first, st);
         let mut cal = [
             Calibration::with_level(&first[0], CAL_LEVEL),
             Calibration::with_level(&first[1], CAL_LEVEL),
         ];
-        self.measure(&mut cal);
+        self.measure(&mut cal, st);
         let rate = 0.5 * (cal[0].peak_rate(CAL_LEVEL) + cal[1].peak_rate(CAL_LEVEL));
         let crest = expected_crest(self.frames.max(1), rate, STEREO_LOOKS);
         for (g, c) in self.gain.iter_mut().zip(cal.iter()) {
@@ -549,20 +624,20 @@ impl SweptNoise {
     }
 
     /// Runs the calibration windows (unit gains) into `cal`.
-    fn measure(&mut self, cal: &mut [Calibration; 2]) {
+    fn measure(&mut self, cal: &mut [Calibration; 2], st: &mut [Frame]) {
         for w in 0..CAL_WINDOWS {
             let t0 = self.frames / CAL_WINDOWS * w;
             // Distinct noise for each window, even where windows start below WARMUP.
             self.src.restart(derive_seed(self.p.seed, u64::MAX - w));
-            self.clear_states();
+            self.clear_states(st);
             self.pos = t0.saturating_sub(WARMUP);
             while self.pos < t0 {
-                self.next_frame();
+                self.next_frame(st);
             }
             cal[0].gap();
             cal[1].gap();
             for _ in 0..CAL_LEN {
-                let f = self.next_frame();
+                let f = self.next_frame(st);
                 cal[0].push(f[0]);
                 cal[1].push(f[1]);
             }
@@ -600,9 +675,10 @@ impl SweptNoise {
         now
     }
 
-    /// The next stereo frame.
+    /// The next stereo frame (`st`: the bank, at least [`STATE_FRAMES`] frames).
     #[inline]
-    pub fn next_frame(&mut self) -> Frame {
+    pub fn next_frame(&mut self, st: &mut [Frame]) -> Frame {
+        let (notch, statics) = st[..STATE_FRAMES].split_at_mut(NOTCH_STATES);
         let n = self.pos;
         self.pos += 1;
         let x = self.src.next();
@@ -648,7 +724,8 @@ impl SweptNoise {
                         continue;
                     }
                     let bq = iirnotch_f32(f0 * inv_sr, s.q);
-                    let states = &mut self.notch[ch][pass][j];
+                    let at = ((ch * MAX_PASSES + pass) * MAX_SWEEPS + j) * MAX_CASCADE;
+                    let states = &mut notch[at..at + MAX_CASCADE];
                     let mut tap_k = y;
                     let mut tap_k1 = y;
                     for (k, st) in states[..self.stages[j]].iter_mut().enumerate() {
@@ -667,10 +744,10 @@ impl SweptNoise {
                     };
                 }
             }
-            let mut k = 0;
+            let mut k = ch * MAX_STATIC_STAGES;
             for (bq, &n_st) in self.statics.iter().zip(self.static_stages.iter()) {
                 for _ in 0..n_st {
-                    y = bq.tick(&mut self.static_state[ch][k], y);
+                    y = bq.tick(&mut statics[k], y);
                     k += 1;
                 }
             }
@@ -679,10 +756,10 @@ impl SweptNoise {
         out
     }
 
-    /// Fills `out` with the next frames (bit-identical to [`SweptNoise::next_frame`]).
-    pub fn process(&mut self, out: &mut [Frame]) {
+    /// Fills `out` with the next frames (bit-identical to [`SweptCore::next_frame`]).
+    pub fn process(&mut self, out: &mut [Frame], st: &mut [Frame]) {
         for f in out.iter_mut() {
-            *f = self.next_frame();
+            *f = self.next_frame(st);
         }
     }
 
@@ -816,10 +893,10 @@ mod tests {
             let mut acc = 0.0f64;
             for n in 0..3000u64 {
                 let f = p.transition_lfo_freq[0]
-                    + (p.transition_lfo_freq[1] - p.transition_lfo_freq[0]) * g.ramp.alpha(n);
+                    + (p.transition_lfo_freq[1] - p.transition_lfo_freq[0]) * g.core.ramp.alpha(n);
                 acc += f / 1000.0;
                 let want = turns_to_q64(acc);
-                let got = g.clock.base(n);
+                let got = g.core.clock.base(n);
                 let err = got.wrapping_sub(want) as i64 as f64 / math::TWO_POW_64;
                 assert!(err.abs() < 1e-9, "{curve:?} n {n}: {err}");
             }

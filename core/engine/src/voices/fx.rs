@@ -1,5 +1,7 @@
 //! Pool slots of the per-voice post chain: zero-phase filters and the per-voice effects
-//! (spatializer, flanger, the SAM voice's overlap-add ring).
+//! (spatializer, flanger, the SAM voice's overlap-add ring), and the state of the noise
+//! voices (the swept-notch generator, ~6.6 KB, which would triple the size of every voice
+//! slot).
 //!
 //! A [`FilterSlot`] holds either a streaming zero-phase filter
 //! ([`entrain_dsp::filter::ZeroPhase`]: isochronic harmonic suppression, the qam/hybrid
@@ -13,7 +15,7 @@
 //! slots, which counts effects), and switching a slot between uses happens in place,
 //! without a 64 KiB stack temporary.
 
-use crate::model::FlangerSpec;
+use crate::model::{FlangerSpec, NoiseVoiceParams, TransitionSpec};
 use entrain_dsp::burst::{self, Bursts};
 use entrain_dsp::filter::{Sos, ZeroPhase};
 use entrain_dsp::flanger::{self, Flanger};
@@ -21,15 +23,21 @@ use entrain_dsp::ramp::Ramp;
 use entrain_dsp::spatial::{self, Spatializer};
 use entrain_dsp::Frame;
 
+use super::noise_swept_notch::NoiseSweptNotch;
 use super::sam::SamOla;
+use super::StepClock;
 use super::ZERO_PHASE_CAP;
 
 /// Frames of an effect's ring: two flanger instances (2 × [`flanger::RING`]), or the SAM
 /// overlap-add accumulator. It is the zero-phase filter's buffer.
 pub const FX_RING: usize = ZERO_PHASE_CAP;
 
-const _: () =
-    assert!(FX_RING >= 2 * flanger::RING && FX_RING >= spatial::RING && FX_RING >= burst::BUFFER);
+const _: () = assert!(
+    FX_RING >= 2 * flanger::RING
+        && FX_RING >= spatial::RING
+        && FX_RING >= burst::BUFFER
+        && FX_RING >= entrain_dsp::noise::notch::STATE_FRAMES
+);
 
 /// One slot of the post-chain pool: a zero-phase filter, or an effect using the filter's
 /// buffer as its ring.
@@ -95,13 +103,29 @@ impl FilterSlot {
         self.fx = FxState::Sam(ola);
     }
 
+    /// Starts the generator of a noise voice in place (the slot is the voice's source; the
+    /// ring holds the generator's filter states).
+    pub fn start_noise(
+        &mut self,
+        p: &NoiseVoiceParams,
+        transition: Option<&TransitionSpec>,
+        clock: StepClock,
+    ) {
+        let ring = self.zp.scratch_mut();
+        self.fx = FxState::Noise(NoiseSweptNotch::new(p, transition, clock, ring));
+    }
+
     /// Positions an effect at sample `i` when it can do so without replaying its input
-    /// (the SAM voice); `false` otherwise.
+    /// (the SAM and noise voices); `false` otherwise.
     pub fn seek_fx(&mut self, i: u64) -> bool {
         let ring = self.zp.scratch_mut();
         match &mut self.fx {
             FxState::Sam(s) => {
                 s.seek(i, ring);
+                true
+            }
+            FxState::Noise(v) => {
+                v.seek(i, ring);
                 true
             }
             _ => false,
@@ -126,6 +150,7 @@ impl FilterSlot {
                 clear(ring);
             }
             FxState::Glitch(b) => b.reset(),
+            FxState::Noise(v) => v.reset(ring),
         }
     }
 
@@ -137,6 +162,7 @@ impl FilterSlot {
             FxState::Flanger(f) => f.process(io, ring),
             FxState::Glitch(b) => b.add_to(io, &mut ring[..burst::BUFFER]),
             FxState::Sam(s) => s.render(io, ring),
+            FxState::Noise(v) => v.process(io, ring),
             FxState::Idle => {}
         }
     }
@@ -161,6 +187,9 @@ pub enum FxState {
     Sam(SamOla),
     /// Glitch bursts of a binaural transition (two burst buffers in the ring).
     Glitch(Bursts),
+    /// A noise voice's generator (writes the voice's output; its filter states are the
+    /// first `STATE_FRAMES` frames of the ring).
+    Noise(NoiseSweptNotch),
 }
 
 /// The flanger of one voice: one instance, or the start and end instances crossfaded by

@@ -1,5 +1,6 @@
 //! The voice pool: an enum of concrete voices (no `Box<dyn>`, STYLE.md §3) and the
-//! per-voice post chain of TRACK_FORMAT.md §4.3 and VOICES.md §0.1: voice →
+//! per-voice post chain of TRACK_FORMAT.md §4.3 and VOICES.md §0.1: voice (the noise
+//! voices' generator runs in a pool slot, [`noise_swept_notch`]) →
 //! glitch bursts (binaural transition, VOICES.md §1.4) →
 //! zero-phase filters (isochronic harmonic suppression, qam/hybrid output filters) →
 //! spatializer (§15, the last stage of the original's binaural/isochronic functions) →
@@ -13,6 +14,7 @@ pub mod fx;
 pub mod hybrid_qam_monaural_beat;
 pub mod isochronic_tone;
 pub mod monaural_beat_stereo_amps;
+pub mod noise_swept_notch;
 mod prim;
 pub mod qam_beat;
 pub mod rhythmic_waveshaping;
@@ -29,6 +31,7 @@ pub use fx::{FilterSlot, FxState};
 pub use hybrid_qam_monaural_beat::HybridQamMonauralBeat;
 pub use isochronic_tone::IsochronicTone;
 pub use monaural_beat_stereo_amps::MonauralBeatStereoAmps;
+pub use noise_swept_notch::NoiseSweptNotch;
 pub use qam_beat::QamBeat;
 pub use rhythmic_waveshaping::RhythmicWaveshaping;
 pub use spatial_angle_modulation_monaural_beat::SpatialAngleModulationMonauralBeat;
@@ -52,7 +55,8 @@ pub const MAX_ZERO_PHASE: usize = 2;
 
 /// Maximum number of pool slots ([`FilterSlot`]) one voice uses: its zero-phase filters
 /// (≤ 2, qam/hybrid, which have no spatializer or bursts), glitch bursts (≤ 1, binaural
-/// transition), a spatializer (≤ 1) and a flanger (≤ 1).
+/// transition), a spatializer (≤ 1) and a flanger (≤ 1); a noise voice uses one for its
+/// generator, then a spatializer and a flanger (≤ 3).
 pub const MAX_FILTERS_PER_VOICE: usize = 4;
 
 /// A concrete voice.
@@ -128,6 +132,8 @@ impl Voice {
             VoiceParams::Subliminal(p) => Voice::Subliminal(SubliminalEncode::new(p, clock)),
             // rendered by its overlap-add state in a pool slot (VoiceSlot), not here
             VoiceParams::Sam(_) => Voice::Silent,
+            // rendered by its generator in a pool slot (VoiceSlot::source)
+            VoiceParams::Noise(_) => Voice::Silent,
         }
     }
 
@@ -247,6 +253,7 @@ impl Voice {
             VoiceParams::Subliminal(p) => p.amp.abs(),
             // peaks above 1 are re-normalised to 0.98
             VoiceParams::Sam(_) => 1.0,
+            VoiceParams::Noise(p) => noise_swept_notch::peak_bound(p),
             VoiceParams::Binaural(p) => (0..2)
                 .map(|c| {
                     let a = p.amp[c].start.abs().max(p.amp[c].end.abs());
@@ -422,6 +429,8 @@ pub struct VoiceSlot {
     click: ClickGuard,
     /// Zero-phase filter slots this voice uses, in processing order.
     filter: [Option<usize>; MAX_ZERO_PHASE],
+    /// Pool slot of a noise voice's generator (the voice's source).
+    source: Option<usize>,
     /// Pool slot of the glitch bursts.
     glitch: Option<usize>,
     /// Pool slot of the spatializer.
@@ -446,6 +455,7 @@ impl VoiceSlot {
             envelope: Envelope::Flat,
             click: ClickGuard::off(),
             filter: [None; MAX_ZERO_PHASE],
+            source: None,
             glitch: None,
             spatial: None,
             flanger: None,
@@ -453,8 +463,8 @@ impl VoiceSlot {
     }
 
     /// Builds the slot for `spec` in a step with `clock`; `slots` are the pool slots to
-    /// use, [`VoiceSlot::filters_needed`] of them, in the order zero-phase filters,
-    /// glitch bursts, spatializer, flanger (initialised here, in place).
+    /// use, [`VoiceSlot::filters_needed`] of them, in the order noise generator,
+    /// zero-phase filters, glitch bursts, spatializer, flanger (initialised here, in place).
     pub fn new(
         spec: &VoiceSpec,
         clock: StepClock,
@@ -492,6 +502,13 @@ impl VoiceSlot {
         let mut filter_used = [None; MAX_ZERO_PHASE];
         let zp = voice.zero_phase_filters(sr);
         let mut next = slots.iter().copied();
+        let mut source = None;
+        if let VoiceParams::Noise(p) = &spec.params {
+            if let Some((idx, slot)) = next.next().and_then(|i| Some((i, filters.get_mut(i)?))) {
+                slot.start_noise(p, spec.transition.as_ref(), clock);
+                source = Some(idx);
+            }
+        }
         for (k, sos) in zp.iter().enumerate().take(MAX_ZERO_PHASE) {
             let Some(idx) = next.next() else { break };
             if let Some(slot) = filters.get_mut(idx) {
@@ -544,6 +561,7 @@ impl VoiceSlot {
             envelope,
             click,
             filter: filter_used,
+            source,
             glitch,
             spatial,
             flanger,
@@ -569,29 +587,32 @@ impl VoiceSlot {
         p.active(sr).then_some(p)
     }
 
-    /// True when `spec`'s voice uses the spatial slot: the spatializer of binaural and
-    /// isochronic voices with `spatialEnable`, or the overlap-add state of
+    /// True when `spec`'s voice uses the spatial slot: the spatializer of binaural,
+    /// isochronic and noise voices with `spatialEnable` (the parser reads the keys for
+    /// `noise_generator` only, VOICES.md §15), or the overlap-add state of
     /// `spatial_angle_modulation`.
     pub(crate) fn spatializes(spec: &VoiceSpec) -> bool {
         matches!(spec.params, VoiceParams::Sam(_))
             || (spec.spatial.is_some()
                 && matches!(
                     spec.params,
-                    VoiceParams::Binaural(_) | VoiceParams::Isochronic(_)
+                    VoiceParams::Binaural(_) | VoiceParams::Isochronic(_) | VoiceParams::Noise(_)
                 ))
     }
 
     /// True if this voice uses pool slot `f`.
     pub fn uses_filter(&self, f: usize) -> bool {
         self.filter.contains(&Some(f))
+            || self.source == Some(f)
             || self.glitch == Some(f)
             || self.spatial == Some(f)
             || self.flanger == Some(f)
     }
 
-    /// Number of pool slots ([`FilterSlot`]) the voice of `spec` needs: zero-phase
-    /// filters, then a spatializer, then a flanger.
+    /// Number of pool slots ([`FilterSlot`]) the voice of `spec` needs: a noise
+    /// generator, zero-phase filters, then a spatializer, then a flanger.
     pub fn filters_needed(spec: &VoiceSpec) -> usize {
+        let src = usize::from(matches!(spec.params, VoiceParams::Noise(_)));
         let zp = match &spec.params {
             VoiceParams::Isochronic(p) if p.harmonic_suppression => 1,
             VoiceParams::Qam(_) | VoiceParams::Hybrid(_) => 2,
@@ -610,7 +631,7 @@ impl VoiceSlot {
         });
         let sp = usize::from(Self::spatializes(spec));
         let fl = usize::from(spec.flanger.is_some_and(|f| f.active()));
-        zp + gl + sp + fl
+        src + zp + gl + sp + fl
     }
 
     /// Samples in the voice.
@@ -637,7 +658,10 @@ impl VoiceSlot {
         if m == 0 {
             return;
         }
-        run_chain(&mut self.voice, &self.filter, filters, live, pcm);
+        match self.source.and_then(|k| filters.get_mut(k)) {
+            Some(slot) => slot.process_fx(live),
+            None => run_chain(&mut self.voice, &self.filter, filters, live, pcm),
+        }
         if let Some(slot) = self.glitch.and_then(|k| filters.get_mut(k)) {
             slot.process_fx(live);
         }
@@ -670,8 +694,20 @@ impl VoiceSlot {
     /// from the start of the voice, which is exact but costs O(i).
     pub fn seek(&mut self, i: u64, filters: &mut [FilterSlot]) {
         let i = i.min(self.n);
+        // A noise voice positions its generator (without effects, whose input would have to
+        // be replayed).
+        if let (Some(k), None, None, None) = (self.source, self.spatial, self.glitch, self.flanger)
+        {
+            if let Some(slot) = filters.get_mut(k) {
+                if slot.seek_fx(i) {
+                    self.i = i;
+                    return;
+                }
+            }
+        }
         // The SAM voice positions its own state (no flanger: its input must be replayed).
-        if let (Some(k), None, None) = (self.spatial, self.glitch, self.flanger) {
+        if let (None, Some(k), None, None) = (self.source, self.spatial, self.glitch, self.flanger)
+        {
             if let Some(slot) = filters.get_mut(k) {
                 if slot.seek_fx(i) {
                     self.voice.seek(i);
@@ -746,7 +782,7 @@ impl VoiceSlot {
                 zp.reset();
             }
         }
-        for k in [self.glitch, self.spatial, self.flanger]
+        for k in [self.source, self.glitch, self.spatial, self.flanger]
             .into_iter()
             .flatten()
         {
