@@ -126,6 +126,8 @@ pub struct GpuMixer {
     stride: usize,
     adapter: String,
     mapped: Arc<AtomicU8>,
+    /// Frames of the last block mixed (what [`GpuMixer::dispatch_only`] re-runs).
+    last_frames: usize,
 }
 
 impl fmt::Debug for GpuMixer {
@@ -274,6 +276,7 @@ impl GpuMixer {
             stride,
             adapter: name,
             mapped: Arc::new(AtomicU8::new(MAP_PENDING)),
+            last_frames: 0,
         })
     }
 
@@ -351,18 +354,8 @@ impl GpuMixer {
             self.queue
                 .write_buffer(&self.gains, 0, bytemuck::cast_slice(&gains[..rows]));
         }
-        let mut enc = self
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("mix") });
-        {
-            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some("mix"),
-                timestamp_writes: None,
-            });
-            pass.set_pipeline(&self.pipeline);
-            pass.set_bind_group(0, &self.bind_group, &[]);
-            pass.dispatch_workgroups(m.div_ceil(WORKGROUP) as u32, 1, 1);
-        }
+        self.last_frames = m;
+        let mut enc = self.encode_fold(m);
         let bytes_out = (m * std::mem::size_of::<Frame>()) as u64;
         enc.copy_buffer_to_buffer(&self.mixed, 0, &self.readback, 0, bytes_out);
         self.queue.submit([enc.finish()]);
@@ -395,6 +388,39 @@ impl GpuMixer {
         }
         self.readback.unmap();
         Ok(())
+    }
+
+    /// Runs the fold of the last block given to [`GpuMixer::mix`] again on the buffers
+    /// already on the device and waits for it: no upload, no read-back (a no-op before
+    /// the first `mix`). The GPU's share of a block, for benchmarks: `mix` minus this is
+    /// what the transfers and the mapping cost.
+    pub fn dispatch_only(&mut self) -> Result<(), GpuError> {
+        if self.last_frames == 0 {
+            return Ok(());
+        }
+        let enc = self.encode_fold(self.last_frames);
+        self.queue.submit([enc.finish()]);
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| GpuError::Readback(e.to_string()))?;
+        Ok(())
+    }
+
+    /// A command encoder holding the fold's compute pass over `frames` frames.
+    fn encode_fold(&self, frames: usize) -> wgpu::CommandEncoder {
+        let mut enc = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("mix") });
+        {
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("mix"),
+                timestamp_writes: None,
+            });
+            pass.set_pipeline(&self.pipeline);
+            pass.set_bind_group(0, &self.bind_group, &[]);
+            pass.dispatch_workgroups(frames.div_ceil(WORKGROUP) as u32, 1, 1);
+        }
+        enc
     }
 }
 
