@@ -150,7 +150,10 @@ fn compare(name: &str, json: &str) -> (Vec<String>, usize) {
         );
         let own_cf = js.get("crossfade_duration").and_then(num);
         check(
-            format!("step {si}: crossfade {:?} vs {own_cf:?}", step.crossfade_duration),
+            format!(
+                "step {si}: crossfade {:?} vs {own_cf:?}",
+                step.crossfade_duration
+            ),
             step.crossfade_duration == own_cf,
         );
         let voices = js
@@ -201,7 +204,10 @@ fn compare(name: &str, json: &str) -> (Vec<String>, usize) {
                         ("ampR", p.amp[1], 0.5),
                     ] {
                         let s = start_value(&params, key, transition, default);
-                        check(format!("{at}: {key} start {} vs {s}", got.start), got.start == s);
+                        check(
+                            format!("{at}: {key} start {} vs {s}", got.start),
+                            got.start == s,
+                        );
                         if transition {
                             let e = end_value(&params, key, default);
                             check(format!("{at}: {key} end {} vs {e}", got.end), got.end == e);
@@ -211,12 +217,16 @@ fn compare(name: &str, json: &str) -> (Vec<String>, usize) {
                 VoiceParams::Isochronic(p) => {
                     for (key, got) in [("ampL", p.amp[0]), ("ampR", p.amp[1])] {
                         let s = start_value(&params, key, transition, 0.5);
-                        check(format!("{at}: {key} start {} vs {s}", got.start), got.start == s);
+                        check(
+                            format!("{at}: {key} start {} vs {s}", got.start),
+                            got.start == s,
+                        );
                     }
                     if !transition {
-                        for (key, got, default) in
-                            [("baseFreq", p.base_freq, 200.0), ("beatFreq", p.beat_freq, 4.0)]
-                        {
+                        for (key, got, default) in [
+                            ("baseFreq", p.base_freq, 200.0),
+                            ("beatFreq", p.beat_freq, 4.0),
+                        ] {
                             let s = start_value(&params, key, false, default);
                             check(format!("{at}: {key} {} vs {s}", got.start), got.start == s);
                         }
@@ -240,7 +250,11 @@ fn shared_tracks_match_an_independent_reading() {
     for p in &files {
         let json = std::fs::read_to_string(p).unwrap();
         let v: Value = serde_json::from_str(&json).unwrap();
-        let name = p.strip_prefix(shared_tracks_dir()).unwrap_or(p).display().to_string();
+        let name = p
+            .strip_prefix(shared_tracks_dir())
+            .unwrap_or(p)
+            .display()
+            .to_string();
         // Files of the legacy visual-sequence tool are not tracks (no step list).
         if first(&v, STEPS_KEYS).is_none() {
             println!("SKIP {name}: no step list (not a track file)");
@@ -253,7 +267,10 @@ fn shared_tracks_match_an_independent_reading() {
         failures.extend(bad);
     }
     println!("{checked_files} files, {compared} values compared");
-    assert!(checked_files >= 10, "only {checked_files} track files found");
+    assert!(
+        checked_files >= 10,
+        "only {checked_files} track files found"
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
@@ -316,10 +333,22 @@ fn mutated_copies_parse_to_the_same_model() {
     };
     let mutations: Vec<Mutation> = vec![
         // §4.2: numeric strings are read with Python float() rules.
-        ("baseFreq as a string", Box::new(move |v| rewrite(v, "baseFreq", &to_string))),
-        ("beatFreq as a string", Box::new(move |v| rewrite(v, "beatFreq", &to_string))),
-        ("duration as a string", Box::new(move |v| rewrite(v, "duration", &to_string))),
-        ("sample_rate as a string", Box::new(move |v| rewrite(v, "sample_rate", &to_string))),
+        (
+            "baseFreq as a string",
+            Box::new(move |v| rewrite(v, "baseFreq", &to_string)),
+        ),
+        (
+            "beatFreq as a string",
+            Box::new(move |v| rewrite(v, "beatFreq", &to_string)),
+        ),
+        (
+            "duration as a string",
+            Box::new(move |v| rewrite(v, "duration", &to_string)),
+        ),
+        (
+            "sample_rate as a string",
+            Box::new(move |v| rewrite(v, "sample_rate", &to_string)),
+        ),
         // §4.2: null means "use the default" — an added null key changes nothing.
         (
             "null keys added",
@@ -335,10 +364,22 @@ fn mutated_copies_parse_to_the_same_model() {
             }),
         ),
         // §1.1, §3, §4: aliases.
-        ("progression → steps", Box::new(|v| rename(v, "progression", "steps"))),
-        ("global → global_settings", Box::new(|v| rename(v, "global", "global_settings"))),
-        ("global → globalSettings", Box::new(|v| rename(v, "global", "globalSettings"))),
-        ("sample_rate → sampleRate", Box::new(|v| rename(v, "sample_rate", "sampleRate"))),
+        (
+            "progression → steps",
+            Box::new(|v| rename(v, "progression", "steps")),
+        ),
+        (
+            "global → global_settings",
+            Box::new(|v| rename(v, "global", "global_settings")),
+        ),
+        (
+            "global → globalSettings",
+            Box::new(|v| rename(v, "global", "globalSettings")),
+        ),
+        (
+            "sample_rate → sampleRate",
+            Box::new(|v| rename(v, "sample_rate", "sampleRate")),
+        ),
         (
             "crossfade_duration → crossfadeDuration",
             Box::new(|v| {
@@ -347,19 +388,29 @@ fn mutated_copies_parse_to_the_same_model() {
                 }
             }),
         ),
-        ("duration → durationSeconds", Box::new(|v| rename(v, "duration", "durationSeconds"))),
+        (
+            "duration → durationSeconds",
+            Box::new(|v| rename(v, "duration", "durationSeconds")),
+        ),
         (
             "synth_function_name → synthFunctionName",
             Box::new(|v| rename(v, "synth_function_name", "synthFunctionName")),
         ),
-        ("params → parameters", Box::new(|v| rename(v, "params", "parameters"))),
+        (
+            "params → parameters",
+            Box::new(|v| rename(v, "params", "parameters")),
+        ),
     ];
     let mut failures = Vec::new();
     for (what, m) in &mutations {
         let mut v = original.clone();
         m(&mut v);
         let json = serde_json::to_string_pretty(&v).unwrap();
-        assert_ne!(json, serde_json::to_string_pretty(&original).unwrap(), "{what}: no change");
+        assert_ne!(
+            json,
+            serde_json::to_string_pretty(&original).unwrap(),
+            "{what}: no change"
+        );
         match parse(&json) {
             Ok(_) if model(&json) == want => println!("ok: {what}"),
             Ok(_) => failures.push(format!("{what}: a different model")),
