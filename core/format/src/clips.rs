@@ -68,11 +68,13 @@ pub fn is_remote(p: &str) -> bool {
     }
     // Compared as bytes: a path may start with a multi-byte character, and slicing the
     // str at the scheme's length would then cut inside it (found by tests/fuzz).
-    ["http:", "https:", "ftp:", "file:", "smb:", "data:"].iter().any(|s| {
-        t.as_bytes()
-            .get(..s.len())
-            .is_some_and(|b| b.eq_ignore_ascii_case(s.as_bytes()))
-    })
+    ["http:", "https:", "ftp:", "file:", "smb:", "data:"]
+        .iter()
+        .any(|s| {
+            t.as_bytes()
+                .get(..s.len())
+                .is_some_and(|b| b.eq_ignore_ascii_case(s.as_bytes()))
+        })
 }
 
 /// Reads the clip list at `span` (an array). Entries without a path are skipped with

@@ -95,13 +95,19 @@ fn check_report(input: &[u8], report: &Report) {
     for e in &report.errors {
         sink.write(format_args!("{e}"));
         let l = &e.location;
-        assert!(l.line <= lines, "error {e} located past the input ({lines} lines)");
+        assert!(
+            l.line <= lines,
+            "error {e} located past the input ({lines} lines)"
+        );
         assert!(l.line == 0 || l.column >= 1, "error {e} at column 0");
     }
     for w in &report.warnings {
         sink.write(format_args!("{w}"));
         let l = &w.location;
-        assert!(l.line <= lines, "warning {w} located past the input ({lines} lines)");
+        assert!(
+            l.line <= lines,
+            "warning {w} located past the input ({lines} lines)"
+        );
     }
 }
 
@@ -317,7 +323,9 @@ pub fn track_render(data: &[u8]) -> u64 {
             }
         };
         let pools = Pools {
-            voices: (0..req.voices.max(1)).map(|_| VoiceSlot::default()).collect(),
+            voices: (0..req.voices.max(1))
+                .map(|_| VoiceSlot::default())
+                .collect(),
             filters: (0..req.filters).map(|_| FilterSlot::idle()).collect(),
             align: vec![[0.0; 2]; req.align_frames],
             fft: vec![[0.0; 2]; req.fft],

@@ -64,7 +64,10 @@ fn parse_args() -> Result<Options, String> {
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
-        let mut val = || args.next().ok_or_else(|| format!("{a} needs a value\n{USAGE}"));
+        let mut val = || {
+            args.next()
+                .ok_or_else(|| format!("{a} needs a value\n{USAGE}"))
+        };
         let num = |s: String| {
             s.parse::<f64>()
                 .map_err(|_| format!("{a}: `{s}` is not a number"))
@@ -108,10 +111,7 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         let p = e?.path();
         if p.is_dir() {
             collect(&p, out)?;
-        } else if p
-            .extension()
-            .is_some_and(|x| x == "json" || x == "noise")
-        {
+        } else if p.extension().is_some_and(|x| x == "json" || x == "noise") {
             out.push(p);
         }
     }
@@ -329,38 +329,39 @@ fn run(
 
     // One input through one target, with the bookkeeping; returns its signature.
     type Execs = Vec<(&'static str, u64, f64)>;
-    let mut exec = |ti: usize, data: &[u8], crashes: &mut Vec<String>, execs: &mut Execs| -> Option<u64> {
-        let (name, f) = targets[ti];
-        if let Ok(mut c) = current.lock() {
-            c.target = name;
-            c.data.clear();
-            c.data.extend_from_slice(data);
-        }
-        let t = Instant::now();
-        started.store(t0.elapsed().as_millis() as u64, Ordering::Relaxed);
-        let r = catch_unwind(AssertUnwindSafe(|| f(data)));
-        started.store(u64::MAX, Ordering::Relaxed);
-        execs[ti].1 += 1;
-        execs[ti].2 += t.elapsed().as_secs_f64();
-        match r {
-            Ok(sig) => Some(sig),
-            Err(p) => {
-                let msg = panic_message(p.as_ref());
-                let at = PANIC_AT.lock().map(|s| s.clone()).unwrap_or_default();
-                let first = msg.lines().next().unwrap_or("").to_owned();
-                // Same place, same message start: one bug.
-                let key = format!("{name}|{at}|{}", first.chars().take(40).collect::<String>());
-                if crash_keys.insert(key) {
-                    let path = save(&artifacts, "crash", name, data);
-                    crashes.push(format!(
-                        "fuzz: CRASH in {name} at {at}: {first}\n      input saved to {}",
-                        path.display()
-                    ));
-                }
-                None
+    let mut exec =
+        |ti: usize, data: &[u8], crashes: &mut Vec<String>, execs: &mut Execs| -> Option<u64> {
+            let (name, f) = targets[ti];
+            if let Ok(mut c) = current.lock() {
+                c.target = name;
+                c.data.clear();
+                c.data.extend_from_slice(data);
             }
-        }
-    };
+            let t = Instant::now();
+            started.store(t0.elapsed().as_millis() as u64, Ordering::Relaxed);
+            let r = catch_unwind(AssertUnwindSafe(|| f(data)));
+            started.store(u64::MAX, Ordering::Relaxed);
+            execs[ti].1 += 1;
+            execs[ti].2 += t.elapsed().as_secs_f64();
+            match r {
+                Ok(sig) => Some(sig),
+                Err(p) => {
+                    let msg = panic_message(p.as_ref());
+                    let at = PANIC_AT.lock().map(|s| s.clone()).unwrap_or_default();
+                    let first = msg.lines().next().unwrap_or("").to_owned();
+                    // Same place, same message start: one bug.
+                    let key = format!("{name}|{at}|{}", first.chars().take(40).collect::<String>());
+                    if crash_keys.insert(key) {
+                        let path = save(&artifacts, "crash", name, data);
+                        crashes.push(format!(
+                            "fuzz: CRASH in {name} at {at}: {first}\n      input saved to {}",
+                            path.display()
+                        ));
+                    }
+                    None
+                }
+            }
+        };
 
     // The seeds as they are: every shipped file must pass every target.
     for s in seeds {
