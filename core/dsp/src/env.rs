@@ -94,10 +94,15 @@ impl Envelope {
             samples(decay, sr2),
             samples(release, sr2),
         );
-        let total = a + d + r;
+        // Saturating: a time of 1e300 s is a valid number (TRACK_FORMAT.md §5 has no
+        // upper bound) whose sample count saturates at u64::MAX; a plain sum overflowed
+        // (found by tests/fuzz). The rescale below then shrinks it to the voice.
+        // The shares are taken from the f64 sum, which does not saturate.
+        let total = a.saturating_add(d).saturating_add(r);
         if total > n {
-            a = math::floor(a as f64 * n as f64 / total as f64) as u64;
-            d = math::floor(d as f64 * n as f64 / total as f64) as u64;
+            let sum = a as f64 + d as f64 + r as f64;
+            a = math::floor(a as f64 * n as f64 / sum) as u64;
+            d = math::floor(d as f64 * n as f64 / sum) as u64;
             r = n.saturating_sub(a + d);
         }
         let s_len = n.saturating_sub(a + d + r);
@@ -114,8 +119,9 @@ impl Envelope {
     pub fn linen(attack: f64, release: f64, duration_s: f64, sr: f64, n: u64) -> Self {
         let sr2 = effective_rate(duration_s, n, sr);
         let (mut a, mut r) = (samples(attack, sr2), samples(release, sr2));
-        if a + r > n {
-            a = math::floor(a as f64 * n as f64 / (a + r) as f64) as u64;
+        if a.saturating_add(r) > n {
+            // Saturating as in `adsr`: huge times must not overflow.
+            a = math::floor(a as f64 * n as f64 / (a as f64 + r as f64)) as u64;
             r = n - a;
         }
         let s_len = n.saturating_sub(a + r);
@@ -263,6 +269,22 @@ impl ClickGuard {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn huge_times_do_not_overflow() {
+        // 1e300 s saturates the sample count; the envelope still fits the voice.
+        let n = 1000;
+        match super::Envelope::adsr(1e300, 1e300, 0.5, 1e300, 1.0, 1000.0, n) {
+            super::Envelope::Adsr { a, d, s_len, r, .. } => {
+                assert!(a + d + s_len + r <= n, "{a} {d} {s_len} {r}")
+            }
+            _ => panic!("not adsr"),
+        }
+        match super::Envelope::linen(1e300, 1e300, 1.0, 1000.0, n) {
+            super::Envelope::Adsr { a, s_len, r, .. } => assert!(a + s_len + r <= n, "{a} {r}"),
+            _ => panic!("not linen's adsr form"),
+        }
+    }
+
     use super::*;
 
     #[test]

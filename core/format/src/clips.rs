@@ -66,9 +66,15 @@ pub fn is_remote(p: &str) -> bool {
             return true;
         }
     }
+    // Compared as bytes: a path may start with a multi-byte character, and slicing the
+    // str at the scheme's length would then cut inside it (found by tests/fuzz).
     ["http:", "https:", "ftp:", "file:", "smb:", "data:"]
         .iter()
-        .any(|s| t.len() >= s.len() && t[..s.len()].eq_ignore_ascii_case(s))
+        .any(|s| {
+            t.as_bytes()
+                .get(..s.len())
+                .is_some_and(|b| b.eq_ignore_ascii_case(s.as_bytes()))
+        })
 }
 
 /// Reads the clip list at `span` (an array). Entries without a path are skipped with
@@ -191,6 +197,14 @@ pub fn parse_clips(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn non_ascii_paths_are_local() {
+        // Multi-byte characters where the scheme's colon would be (a panic before).
+        for p in ["é€😀", "ü.wav", "日本語.wav", "abcé:x", "€"] {
+            assert!(!is_remote(p), "{p}");
+        }
+    }
 
     #[test]
     fn remote_locations() {
