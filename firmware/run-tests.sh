@@ -2,8 +2,9 @@
 # Firmware checks under QEMU (Cortex-M4F, mps2-an386). Called by scripts/test.sh; safe to
 # run again and again (nothing outside firmware/target is written).
 #
-#  1. tools: qemu-system-arm, the thumbv7em-none-eabihf target, defmt-print (installed
-#     once with `cargo install defmt-print --locked`, about 6 minutes on 2 cores);
+#  1. tools: qemu-system-arm, the thumbv7em-none-eabihf target, and the defmt log printer
+#     (entrain-defmt-print, tools/devtools in the root workspace, built here; the runner
+#     qemu-run.sh finds it through ENTRAIN_DEFMT_PRINT);
 #  2. expected fingerprints: the host CLI (`realtime_backend hash`, built here) renders
 #     the first ENTRAIN_FW_SECONDS (default 2) seconds of every shared track and of the
 #     bundled demo, in streaming mode, with blocks of 32 and 480 frames; the list goes to
@@ -48,13 +49,10 @@ fi
 if ! rustup target list --installed 2>/dev/null | grep -qx "$target"; then
     rustup target add "$target" >/dev/null 2>&1 || { fail "rustup target add $target"; finish; }
 fi
-if ! command -v defmt-print >/dev/null 2>&1; then
-    echo "installing defmt-print (cargo install defmt-print --locked; a few minutes, once)"
-    t0=$(date +%s)
-    cargo install defmt-print --locked --quiet || { fail "cargo install defmt-print"; finish; }
-    echo "defmt-print installed in $(($(date +%s) - t0)) s"
-fi
-export PATH="$HOME/.cargo/bin:$PATH"
+echo "building the defmt log printer (entrain-devtools)"
+(cd "$root" && cargo build --quiet -p entrain-devtools --bin entrain-defmt-print) ||
+    { fail "build of entrain-defmt-print"; finish; }
+export ENTRAIN_DEFMT_PRINT="${CARGO_TARGET_DIR:-$root/target}/debug/entrain-defmt-print"
 
 # ---- 2. expected fingerprints from the host CLI ---------------------------------------
 echo "building the host CLI (realtime_backend)"

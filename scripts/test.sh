@@ -14,7 +14,8 @@
 # WASM_HASH_ARGS="--seconds 30 --blocks 64,480"; ENTRAIN_TRACKS overrides the track folder
 # (default: ../shared/tracks next to the repository); ENTRAIN_PYTHON picks the Python of
 # the python stage (default: the first of python3.11, python3 on PATH); PYTEST_ARGS is
-# passed to pytest (word-split), e.g. PYTEST_ARGS="-k render -x".
+# passed to pytest (word-split), e.g. PYTEST_ARGS="-k render -x". ENTRAIN_FUZZ_SECONDS is how
+# long the fuzz stage mutates (default 60).
 # ENTRAIN_WEB_SECONDS sets the length the web stage compares per track (default 10; the demo
 # is always compared whole), ENTRAIN_WEB_COMPATIBLE_MAX_S the longest track it compares in
 # compatible mode (default 95), CHROMIUM the browser it drives (default /usr/bin/chromium).
@@ -41,13 +42,14 @@ RUST_TARGETS=(thumbv7em-none-eabihf wasm32-unknown-unknown)
 RUST_COMPONENTS=(rustfmt clippy)
 
 # Stages, in the order they run. Each is a function stage_<name> below.
-STAGES=(fmt clippy test gpu nostd wasm web firmware smoke python)
+STAGES=(fmt clippy test gpu nostd fuzz wasm web firmware smoke python)
 declare -A STAGE_DOC=(
     [fmt]="cargo fmt --all -- --check"
     [clippy]="cargo clippy --workspace --all-targets -D warnings (+ wasm probe and entrain-wasm on wasm32)"
     [test]="cargo test --workspace"
     [gpu]="wgpu mixing on lavapipe equals the CPU mix on every shared track; fallback without adapter"
     [nostd]="core crates build for thumbv7em-none-eabihf and wasm32-unknown-unknown"
+    [fuzz]="mutation fuzzing of the track/noise parsers and the engine for ENTRAIN_FUZZ_SECONDS (default 60) (tests/fuzz)"
     [wasm]="wasm32 probe in node: hashes equal the host's (tests/node/wasm_hash.mjs)"
     [web]="pkg/realtime_backend in node and an AudioWorklet in headless Chromium: API, hashes = host (tests/web)"
     [firmware]="firmware under QEMU: on-target hashes = host, FPSCR, capacities, demo, board build, benchmark (firmware/run-tests.sh)"
@@ -170,56 +172,12 @@ setup_rust() {
     echo "rustup: targets ${RUST_TARGETS[*]} and components ${RUST_COMPONENTS[*]} present"
 }
 
-# Tools that only exist as source on crates.io (wasm-bindgen-cli for the web stage,
-# defmt-print for the firmware stage) take minutes of `cargo install` each on a fresh
-# machine. They compile in the background, niced, from setup on: their build fills the
-# cores that the single-threaded parts of the earlier stages (test binaries, node, QEMU)
-# leave idle. A stage that needs one waits for it (wait_tool). Each builds in its own
-# target folder, so it never waits for the workspace's build lock.
-TOOLS_DIR="${CARGO_TARGET_DIR:-$ROOT/target}/tool-installs"
-start_tool_install() {
-    local name=$1
-    shift
-    mkdir -p "$TOOLS_DIR"
-    rm -f "$TOOLS_DIR/$name.rc"
-    echo "cargo: installing $name in the background (log: $TOOLS_DIR/$name.log)"
-    (
-        set +e
-        nice -n 10 "$@" --target-dir "$TOOLS_DIR/build-$name" >"$TOOLS_DIR/$name.log" 2>&1
-        echo $? >"$TOOLS_DIR/$name.rc"
-    ) &
-    # Do not leave a compiler running when the script ends early.
-    trap 'pkill -f -- "--target-dir $TOOLS_DIR/build-" 2>/dev/null || true' EXIT
-}
-wait_tool() {
-    local name=$1 waited=$SECONDS
-    [[ -d $TOOLS_DIR && -e $TOOLS_DIR/$name.log ]] || return 0
-    while [[ ! -f $TOOLS_DIR/$name.rc ]]; do sleep 2; done
-    if (($(cat "$TOOLS_DIR/$name.rc") != 0)); then
-        tail -n 30 "$TOOLS_DIR/$name.log" >&2
-        echo "cargo install of $name failed (log: $TOOLS_DIR/$name.log)" >&2
-        return 1
-    fi
-    echo "$name installed (waited $((SECONDS - waited)) s for it)"
-}
-
-# The web stage's tools, only when it runs: wasm-bindgen-cli of exactly the wasm-bindgen
-# version in Cargo.lock (adapters/wasm/build.sh refuses any other), and the npm packages of
-# tests/web/package-lock.json (playwright-core; it drives the apt chromium, it downloads no
-# browser).
+# The web stage's npm packages, only when it runs: those of tests/web/package-lock.json
+# (playwright-core; it drives the apt chromium, it downloads no browser). Its wasm-bindgen
+# generator is built from the workspace (tools/devtools), like the firmware's defmt
+# decoder: no `cargo install` of either CLI (their own crate graphs took 6 to 30 minutes to
+# compile on a 2-core machine).
 setup_web() {
-    local want have
-    want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3; exit }' Cargo.lock)
-    have=$(wasm-bindgen --version 2>/dev/null | awk '{ print $2 }' || true)
-    if [[ $have != "$want" ]]; then
-        # --locked builds with the CLI's own lockfile. A registry mirror that lacks one of
-        # the versions pinned there fails it; then cargo picks the newest compatible ones.
-        start_tool_install wasm-bindgen bash -c \
-            'cargo install wasm-bindgen-cli --version "$0" --locked "$@" ||
-             cargo install wasm-bindgen-cli --version "$0" "$@"' "$want"
-    else
-        echo "cargo: wasm-bindgen-cli $want present"
-    fi
     # npm ci only when node_modules is not what the committed lockfile says.
     local stamp=tests/web/node_modules/.entrain-lock
     if ! cmp -s tests/web/package-lock.json "$stamp"; then
@@ -228,16 +186,6 @@ setup_web() {
         cp tests/web/package-lock.json "$stamp"
     fi
     echo "npm: tests/web packages present"
-}
-
-# The firmware stage's decoder of defmt logs (firmware/run-tests.sh installs it itself when
-# it is missing; started here it compiles while other stages run).
-setup_firmware() {
-    if command -v defmt-print >/dev/null 2>&1; then
-        echo "cargo: defmt-print present"
-    else
-        start_tool_install defmt-print cargo install defmt-print --locked
-    fi
 }
 
 # ---- stages ------------------------------------------------------------------------------
@@ -264,7 +212,9 @@ stage_gpu() {
     # comparison on real hardware is #[ignore]d in plain `cargo test` (no adapter there).
     export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$ROOT/target/xdg-runtime}"
     mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
-    cargo test -p entrain-gpu -- --include-ignored --nocapture
+    # --workspace --test: the test stage's build, reused (`-p entrain-gpu` alone unifies
+    # features differently and recompiled 43 crates, 3.5 of this stage's 4 minutes).
+    cargo test --workspace --test gpu_mix -- --include-ignored --nocapture
 }
 
 stage_nostd() {
@@ -283,18 +233,37 @@ stage_nostd() {
     fi
 }
 
+stage_fuzz() {
+    # The stable-toolchain runner (tests/fuzz/README.md): seeded mutation of the shared
+    # tracks and presets through the parsers and a short render, with overflow checks and
+    # debug assertions on. Exit 1 = a finding (saved under tests/fuzz/artifacts), 2 = usage.
+    cargo run --release --manifest-path tests/fuzz/Cargo.toml --bin fuzz-runner -- \
+        --seconds "${ENTRAIN_FUZZ_SECONDS:-60}"
+}
+
 stage_wasm() {
     cargo build --release -p entrain-cli --bin realtime_backend
     cargo build --release -p entrain-wasm-probe --target wasm32-unknown-unknown
-    # shellcheck disable=SC2086 # word splitting is the point
-    node tests/node/wasm_hash.mjs ${WASM_HASH_ARGS:-}
+    # Two shards of the track list in parallel: node and the host CLI it calls are
+    # single-threaded, and the machine has (at least) two cores.
+    local log=${CARGO_TARGET_DIR:-$ROOT/target}/wasm-hash k pids=() status=0
+    mkdir -p "$log"
+    for k in 0 1; do
+        # shellcheck disable=SC2086 # word splitting is the point
+        node tests/node/wasm_hash.mjs --shard "$k/2" ${WASM_HASH_ARGS:-} >"$log/shard$k.log" 2>&1 &
+        pids+=($!)
+    done
+    for k in 0 1; do
+        wait "${pids[$k]}" || status=1
+        cat "$log/shard$k.log"
+    done
+    return "$status"
 }
 
 stage_web() {
     # The host's fingerprints, then the package (cargo for wasm32, wasm-bindgen --target web,
     # wasm-opt when the result loads) into adapters/wasm/pkg.
     cargo build --release -p entrain-cli --bin realtime_backend
-    wait_tool wasm-bindgen
     adapters/wasm/build.sh
     [[ -d tests/web/node_modules/playwright-core ]] ||
         { echo "tests/web/node_modules is missing: run without --no-setup" >&2; return 1; }
@@ -305,7 +274,6 @@ stage_web() {
 }
 
 stage_firmware() {
-    wait_tool defmt-print
     bash firmware/run-tests.sh
 }
 
@@ -407,7 +375,6 @@ if ((setup)); then
     setup_apt
     setup_rust
     if [[ " ${selected[*]} " == *" web "* ]]; then setup_web; fi
-    if [[ " ${selected[*]} " == *" firmware "* ]]; then setup_firmware; fi
 fi
 for tool in cargo rustc node sox; do
     command -v "$tool" >/dev/null || die "$tool not found (run without --no-setup to install it)"

@@ -5,10 +5,11 @@
 #
 #   adapters/wasm/build.sh [--out DIR] [--no-opt] [--debug]
 #
-# Needs the rustup target wasm32-unknown-unknown and wasm-bindgen-cli of exactly the
-# wasm-bindgen version in Cargo.lock (scripts/test.sh installs both); runs wasm-opt -O3
+# Needs the rustup target wasm32-unknown-unknown (scripts/test.sh adds it); the bindings
+# generator is built from the workspace (no wasm-bindgen-cli install); runs wasm-opt -O3
 # when it is installed (apt binaryen; the tests check that the optimised module still
-# renders the host's bits). Environment: CARGO_TARGET_DIR, WASM_BINDGEN (the CLI to run).
+# renders the host's bits). Environment: CARGO_TARGET_DIR, WASM_BINDGEN (a wasm-bindgen
+# CLI to use instead, of the version in Cargo.lock).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -27,25 +28,31 @@ while (($#)); do
     shift
 done
 
-# The CLI must match the crate exactly: the glue and the module's custom sections are
-# produced together and checked against each other.
-want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3; exit }' "$ROOT/Cargo.lock")
-bindgen=${WASM_BINDGEN:-wasm-bindgen}
-have=$("$bindgen" --version 2>/dev/null | awk '{ print $2 }' || true)
-if [[ $have != "$want" ]]; then
-    echo "need wasm-bindgen-cli $want (Cargo.lock), found '${have:-none}':" >&2
-    echo "  cargo install wasm-bindgen-cli --version $want --locked" >&2
-    exit 2
+# The generator must match the wasm-bindgen crate exactly (the glue and the module's
+# custom sections are produced together and checked against each other):
+# entrain-wasm-bindgen (tools/devtools) links wasm-bindgen-cli-support pinned to that
+# version in Cargo.lock. WASM_BINDGEN overrides it with a `wasm-bindgen` CLI of that version.
+target_dir=${CARGO_TARGET_DIR:-$ROOT/target}
+if [[ -n ${WASM_BINDGEN:-} ]]; then
+    want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3; exit }' "$ROOT/Cargo.lock")
+    have=$("$WASM_BINDGEN" --version 2>/dev/null | awk '{ print $2 }' || true)
+    if [[ $have != "$want" ]]; then
+        echo "WASM_BINDGEN=$WASM_BINDGEN is wasm-bindgen '${have:-?}', Cargo.lock has $want" >&2
+        exit 2
+    fi
+    bindgen() { "$WASM_BINDGEN" "$1" --target web --out-dir "$2" --out-name "$3"; }
+else
+    (cd "$ROOT" && cargo build --quiet -p entrain-devtools --bin entrain-wasm-bindgen)
+    bindgen() { "$target_dir/debug/entrain-wasm-bindgen" "$@"; }
 fi
 
 flags=()
 [[ $profile == release ]] && flags+=(--release)
 (cd "$ROOT" && cargo build -p entrain-wasm --lib --target wasm32-unknown-unknown "${flags[@]}")
-target_dir=${CARGO_TARGET_DIR:-$ROOT/target}
 wasm="$target_dir/wasm32-unknown-unknown/$profile/entrain_wasm.wasm"
 
 mkdir -p "$out"
-"$bindgen" "$wasm" --target web --out-dir "$out" --out-name realtime_backend
+bindgen "$wasm" "$out" realtime_backend
 printf '{ "name": "realtime_backend", "type": "module", "private": true }\n' >"$out/package.json"
 if ((opt)) && command -v wasm-opt >/dev/null; then
     # -O3 keeps IEEE semantics (no fast-math pass is enabled); the tests compare hashes.

@@ -27,6 +27,8 @@
 //   --wasm PATH          [$CARGO_TARGET_DIR or target/, then
 //                        wasm32-unknown-unknown/release/entrain_wasm_probe.wasm]
 //   --host PATH          [$CARGO_TARGET_DIR or target/, then release/realtime_backend]
+//   --shard K/N          compare only tracks K, K+N, K+2N, ... of the sorted list (0-based), so
+//                        that N processes share the cores (scripts/test.sh runs 2) [0/1]
 //
 // Tracks the host cannot load, or that exceed a probe capacity, are listed as SKIP with
 // the reason. Any mismatch, or a probe failure on a track the host renders, is a FAIL
@@ -56,6 +58,7 @@ function parseArgs(argv) {
     compatibleMaxSeconds: 200,
     wasm: join(TARGET, "wasm32-unknown-unknown", "release", "entrain_wasm_probe.wasm"),
     host: join(TARGET, "release", "realtime_backend"),
+    shard: [0, 1],
     extra: [],
   };
   const list = (s) => s.split(",").filter(Boolean).map((x) => positiveInt(x, "block"));
@@ -74,6 +77,12 @@ function parseArgs(argv) {
       case "--compatible-max-seconds": o.compatibleMaxSeconds = Number(value()); break;
       case "--wasm": o.wasm = resolve(value()); break;
       case "--host": o.host = resolve(value()); break;
+      case "--shard": {
+        const m = /^(\d+)\/(\d+)$/.exec(value());
+        if (!m || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2])) usage(`--shard: expected K/N with 0 <= K < N`);
+        o.shard = [Number(m[1]), Number(m[2])];
+        break;
+      }
       case "-h": case "--help": usage(); break;
       default:
         if (a.startsWith("-")) usage(`unknown option ${a}`);
@@ -119,7 +128,8 @@ function trackFiles(o) {
     else files.push(p);
   }
   files.push(join(ROOT, "assets", "demo.json"));
-  return [...new Set(files)];
+  const [k, n] = o.shard;
+  return [...new Set(files)].filter((_, i) => i % n === k);
 }
 
 // `realtime_backend hash`: { hash, frames } or { error }.
@@ -303,7 +313,8 @@ function main() {
   console.log(
     `wasm probe ${basename(o.wasm)} vs host ${basename(o.host)}: ${files.length} tracks, ` +
       `streaming blocks ${o.blocks.join(",")} (${o.seconds} s; block 1: ${o.shortSeconds} s), ` +
-      `compatible blocks ${o.compatibleBlocks.join(",")} (tracks ≤ ${o.compatibleMaxSeconds} s)`,
+      `compatible blocks ${o.compatibleBlocks.join(",")} (tracks ≤ ${o.compatibleMaxSeconds} s)` +
+      (o.shard[1] > 1 ? `; shard ${o.shard[0]}/${o.shard[1]}` : ""),
   );
   const tally = { PASS: 0, FAIL: 0, SKIP: 0 };
   const report = (status, name, what, detail) => {
