@@ -50,7 +50,8 @@ if ! rustup target list --installed 2>/dev/null | grep -qx "$target"; then
     rustup target add "$target" >/dev/null 2>&1 || { fail "rustup target add $target"; finish; }
 fi
 echo "building the defmt log printer (entrain-devtools)"
-(cd "$root" && cargo build --quiet -p entrain-devtools --bin entrain-defmt-print) ||
+# --workspace: the features the test build resolved, so its dependencies are reused.
+(cd "$root" && cargo build --quiet --workspace --bin entrain-defmt-print) ||
     { fail "build of entrain-defmt-print"; finish; }
 export ENTRAIN_DEFMT_PRINT="${CARGO_TARGET_DIR:-$root/target}/debug/entrain-defmt-print"
 

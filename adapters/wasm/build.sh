@@ -42,7 +42,8 @@ if [[ -n ${WASM_BINDGEN:-} ]]; then
     fi
     bindgen() { "$WASM_BINDGEN" "$1" --target web --out-dir "$2" --out-name "$3"; }
 else
-    (cd "$ROOT" && cargo build --quiet -p entrain-devtools --bin entrain-wasm-bindgen)
+    # --workspace: the features the test build resolved, so its dependencies are reused.
+    (cd "$ROOT" && cargo build --quiet --workspace --bin entrain-wasm-bindgen)
     bindgen() { "$target_dir/debug/entrain-wasm-bindgen" "$@"; }
 fi
 
