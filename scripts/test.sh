@@ -237,8 +237,11 @@ stage_fuzz() {
     # The stable-toolchain runner (tests/fuzz/README.md): seeded mutation of the shared
     # tracks and presets through the parsers and a short render, with overflow checks and
     # debug assertions on. Exit 1 = a finding (saved under tests/fuzz/artifacts), 2 = usage.
+    # A hang is an input still running after 10 s: legitimate inputs cost up to ~3 s in
+    # this debug-assertion build (six spatial_angle_modulation voices through both modes'
+    # analysis passes), more on a loaded machine; a real hang never ends.
     cargo run --release --manifest-path tests/fuzz/Cargo.toml --bin fuzz-runner -- \
-        --seconds "${ENTRAIN_FUZZ_SECONDS:-60}"
+        --seconds "${ENTRAIN_FUZZ_SECONDS:-60}" --timeout-ms 10000
 }
 
 stage_wasm() {
