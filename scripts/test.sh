@@ -15,7 +15,7 @@
 # (default: ../shared/tracks next to the repository); ENTRAIN_PYTHON picks the Python of
 # the python stage (default: the first of python3.11, python3 on PATH); PYTEST_ARGS is
 # passed to pytest (word-split), e.g. PYTEST_ARGS="-k render -x". ENTRAIN_FUZZ_SECONDS is how
-# long the fuzz stage mutates (default 60).
+# long the fuzz stage mutates (default 60), ENTRAIN_FUZZ_SEED its seed (default 20261126).
 # ENTRAIN_WEB_SECONDS sets the length the web stage compares per track (default 10; the demo
 # is always compared whole), ENTRAIN_WEB_COMPATIBLE_MAX_S the longest track it compares in
 # compatible mode (default 95), CHROMIUM the browser it drives (default /usr/bin/chromium).
@@ -237,11 +237,13 @@ stage_fuzz() {
     # The stable-toolchain runner (tests/fuzz/README.md): seeded mutation of the shared
     # tracks and presets through the parsers and a short render, with overflow checks and
     # debug assertions on. Exit 1 = a finding (saved under tests/fuzz/artifacts), 2 = usage.
+    # A fixed seed (ENTRAIN_FUZZ_SEED to explore others): CI replays the same input
+    # sequence, so a finding means the code changed, not the dice.
     # A hang is an input still running after 10 s: legitimate inputs cost up to ~3 s in
     # this debug-assertion build (six spatial_angle_modulation voices through both modes'
     # analysis passes), more on a loaded machine; a real hang never ends.
     cargo run --release --manifest-path tests/fuzz/Cargo.toml --bin fuzz-runner -- \
-        --seconds "${ENTRAIN_FUZZ_SECONDS:-60}" --timeout-ms 10000
+        --seconds "${ENTRAIN_FUZZ_SECONDS:-60}" --timeout-ms 10000 --seed "${ENTRAIN_FUZZ_SEED:-20261126}"
 }
 
 stage_wasm() {
