@@ -68,10 +68,18 @@ impl OutputFormat {
 fn quantise(x: f32, bits: u16, clipped: &mut u64) -> i32 {
     let full = if bits == 16 { 32767.0f32 } else { 8_388_607.0 };
     let v = x * full;
-    if !(-full - 1.0..=full).contains(&v) {
-        *clipped += 1;
-    }
-    v.clamp(-full - 1.0, full) as i32
+    // Branch-free (a block loop vectorises it). NaN never reaches here (the engine
+    // canonicalises its output); it would count as clipped and give 0, as `as i32` does.
+    *clipped += u64::from(!(-full - 1.0..=full).contains(&v));
+    let v = if v.is_nan() {
+        0.0
+    } else {
+        v.clamp(-full - 1.0, full)
+    };
+    // SAFETY: `v` is finite and within [-2^23, 2^23], so it fits an i32 (the checked
+    // `as i32` gives the same value but its saturation and NaN fix-ups keep the
+    // conversion scalar).
+    unsafe { v.to_int_unchecked::<i32>() }
 }
 
 /// What to render.
@@ -260,6 +268,97 @@ fn pump(
     Ok(done)
 }
 
+/// The WAV header for `data_bytes` bytes of `spec` samples: hound's own header (the
+/// `fmt ` chunk it chooses for the spec) with the sizes filled in, as hound writes it
+/// when it finalizes. A RIFF file cannot describe more than 4 GiB (its sizes are u32;
+/// a 10-hour 16-bit stereo render at 44.1 kHz is 6.35 GB), so larger renders get the
+/// RF64 header of EBU Tech 3306 instead: `RF64`, a `ds64` chunk carrying the 64-bit
+/// RIFF and data sizes and the frame count, the same `fmt ` chunk, and `0xFFFFFFFF` in
+/// the 32-bit size fields. ffmpeg, SoX, libsndfile and Audacity read it.
+fn wav_header(spec: hound::WavSpec, data_bytes: u64, frames: u64) -> Result<Vec<u8>, String> {
+    let mut cursor = std::io::Cursor::new(Vec::new());
+    hound::WavWriter::new(&mut cursor, spec)
+        .and_then(|w| w.finalize())
+        .map_err(|e| e.to_string())?;
+    let mut h = cursor.into_inner();
+    let n = h.len();
+    if n < 20 || &h[..4] != b"RIFF" || &h[n - 8..n - 4] != b"data" {
+        return Err("unexpected WAV header layout".into());
+    }
+    let riff = (n as u64 - 8) + data_bytes;
+    if let (Ok(riff), Ok(data)) = (u32::try_from(riff), u32::try_from(data_bytes)) {
+        h[4..8].copy_from_slice(&riff.to_le_bytes());
+        h[n - 4..].copy_from_slice(&data.to_le_bytes());
+        return Ok(h);
+    }
+    let fmt = &h[12..n - 8];
+    let mut r = Vec::with_capacity(n + 36);
+    r.extend_from_slice(b"RF64");
+    r.extend_from_slice(&u32::MAX.to_le_bytes());
+    r.extend_from_slice(b"WAVE");
+    r.extend_from_slice(b"ds64");
+    r.extend_from_slice(&28u32.to_le_bytes());
+    let total = (n + 36) as u64 + data_bytes;
+    r.extend_from_slice(&(total - 8).to_le_bytes());
+    r.extend_from_slice(&data_bytes.to_le_bytes());
+    r.extend_from_slice(&frames.to_le_bytes());
+    r.extend_from_slice(&0u32.to_le_bytes()); // no table entries
+    r.extend_from_slice(fmt);
+    r.extend_from_slice(b"data");
+    r.extend_from_slice(&u32::MAX.to_le_bytes());
+    Ok(r)
+}
+
+/// Appends the little-endian samples of `frames` in `format` to `out` and updates the
+/// peak and clip statistics: `quantise` per sample, written into a buffer sized once per
+/// block, with the peak kept as the largest `|x|` bit pattern (for non-NaN floats the
+/// order of the magnitude bits is the order of the magnitudes; NaN is skipped, as
+/// `f32::max` skips it) so that the loop has no branch and vectorises.
+fn encode_wav_block(
+    frames: &[Frame],
+    format: OutputFormat,
+    out: &mut Vec<u8>,
+    stats: &mut RenderStats,
+) {
+    #[inline(always)]
+    fn magnitude_bits(x: f32) -> u32 {
+        let a = x.to_bits() & 0x7fff_ffff;
+        if a > 0x7f80_0000 {
+            0
+        } else {
+            a
+        }
+    }
+    fn run<const W: usize>(
+        samples: &[f32],
+        out: &mut Vec<u8>,
+        stats: &mut RenderStats,
+        bytes: impl Fn(f32, &mut u64) -> [u8; W],
+    ) {
+        let start = out.len();
+        out.resize(start + samples.len() * W, 0);
+        let mut peak = magnitude_bits(stats.peak);
+        let mut clipped = 0u64;
+        for (d, &x) in out[start..].chunks_exact_mut(W).zip(samples) {
+            peak = peak.max(magnitude_bits(x));
+            d.copy_from_slice(&bytes(x, &mut clipped));
+        }
+        stats.peak = f32::from_bits(peak);
+        stats.clipped += clipped;
+    }
+    let samples = frames.as_flattened();
+    match format {
+        OutputFormat::WavF32 => run(samples, out, stats, |x, _| x.to_le_bytes()),
+        OutputFormat::Wav24 | OutputFormat::Flac24 => run(samples, out, stats, |x, c| {
+            let b = quantise(x, 24, c).to_le_bytes();
+            [b[0], b[1], b[2]]
+        }),
+        OutputFormat::Wav16 | OutputFormat::Flac16 => run(samples, out, stats, |x, c| {
+            (quantise(x, 16, c) as i16).to_le_bytes()
+        }),
+    }
+}
+
 #[allow(clippy::too_many_arguments)] // the render's parts, passed through once
 fn write_wav(
     engine: &mut HostEngine,
@@ -271,6 +370,7 @@ fn write_wav(
     cancel: Option<&AtomicBool>,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<RenderStats, RenderError> {
+    use std::io::Write;
     let spec = hound::WavSpec {
         channels: 2,
         sample_rate: engine.sample_rate(),
@@ -280,32 +380,30 @@ fn write_wav(
             _ => hound::SampleFormat::Int,
         },
     };
-    let enc = |e: hound::Error| RenderError::Encode {
+    let io = |source| RenderError::Io {
         path: dest.to_path_buf(),
-        message: e.to_string(),
+        source,
     };
-    let mut w =
-        hound::WavWriter::new(BufWriter::with_capacity(1 << 20, file), spec).map_err(enc)?;
+    // The length is known before the first sample (the engine's frame count), so the
+    // header is written once with its final sizes; a render that stops early is an error
+    // and its temporary file is removed.
+    let bytes_per_frame = 2 * u64::from(format.bits() / 8);
+    let header =
+        wav_header(spec, total * bytes_per_frame, total).map_err(|m| RenderError::Encode {
+            path: dest.to_path_buf(),
+            message: m,
+        })?;
+    let mut w = BufWriter::with_capacity(1 << 20, file);
+    w.write_all(&header).map_err(io)?;
     let mut stats = RenderStats::default();
-    let bits = format.bits();
-    stats.frames = pump(engine, render, total, 4096, cancel, progress, |frames| {
-        for f in frames {
-            for &x in f {
-                stats.peak = stats.peak.max(x.abs());
-                match format {
-                    OutputFormat::WavF32 => w.write_sample(x).map_err(enc)?,
-                    OutputFormat::Wav16 => w
-                        .write_sample(quantise(x, 16, &mut stats.clipped) as i16)
-                        .map_err(enc)?,
-                    _ => w
-                        .write_sample(quantise(x, bits, &mut stats.clipped))
-                        .map_err(enc)?,
-                }
-            }
-        }
-        Ok(())
+    const BLOCK: usize = 4096;
+    let mut bytes: Vec<u8> = Vec::with_capacity(BLOCK * bytes_per_frame as usize);
+    stats.frames = pump(engine, render, total, BLOCK, cancel, progress, |frames| {
+        bytes.clear();
+        encode_wav_block(frames, format, &mut bytes, &mut stats);
+        w.write_all(&bytes).map_err(io)
     })?;
-    w.finalize().map_err(enc)?;
+    w.flush().map_err(io)?;
     Ok(stats)
 }
 
@@ -403,4 +501,97 @@ fn write_flac(
     file.seek(SeekFrom::Start(header_len as u64)).map_err(io)?;
     file.flush().map_err(io)?;
     Ok(stats)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(bits: u16, float: bool) -> hound::WavSpec {
+        hound::WavSpec {
+            channels: 2,
+            sample_rate: 44_100,
+            bits_per_sample: bits,
+            sample_format: if float {
+                hound::SampleFormat::Float
+            } else {
+                hound::SampleFormat::Int
+            },
+        }
+    }
+
+    /// The bulk writer produces the bytes hound's sample-by-sample writer produced (the
+    /// format of every earlier render), for each sample format, with clipping and NaN.
+    #[test]
+    fn bulk_encoding_equals_hound_sample_by_sample() {
+        let frames: Vec<Frame> = (0..1000)
+            .map(|i| {
+                let x = (i as f32 * 0.37).sin() * 1.3;
+                [x, -x * 0.5]
+            })
+            .chain([[f32::NAN, 1.0], [-1.0, 2.0], [0.0, -0.0]])
+            .collect();
+        for (format, bits, float) in [
+            (OutputFormat::Wav16, 16, false),
+            (OutputFormat::Wav24, 24, false),
+            (OutputFormat::WavF32, 32, true),
+        ] {
+            let mut want = std::io::Cursor::new(Vec::new());
+            let mut w = hound::WavWriter::new(&mut want, spec(bits, float)).unwrap();
+            let mut want_clipped = 0u64;
+            for &x in frames.as_flattened() {
+                match format {
+                    OutputFormat::WavF32 => w.write_sample(x).unwrap(),
+                    OutputFormat::Wav16 => w
+                        .write_sample(quantise(x, 16, &mut want_clipped) as i16)
+                        .unwrap(),
+                    _ => w.write_sample(quantise(x, 24, &mut want_clipped)).unwrap(),
+                }
+            }
+            w.finalize().unwrap();
+            let bytes_per_frame = 2 * u64::from(bits / 8);
+            let n = frames.len() as u64;
+            let mut got = wav_header(spec(bits, float), n * bytes_per_frame, n).unwrap();
+            let mut stats = RenderStats::default();
+            // Two blocks, as the render loop hands them over.
+            encode_wav_block(&frames[..600], format, &mut got, &mut stats);
+            encode_wav_block(&frames[600..], format, &mut got, &mut stats);
+            assert_eq!(got, want.into_inner(), "{format:?}");
+            assert_eq!(stats.peak, 2.0);
+            if format != OutputFormat::WavF32 {
+                assert_eq!(stats.clipped, want_clipped, "{format:?}");
+                assert!(stats.clipped > 100);
+            }
+        }
+    }
+
+    /// Above 4 GiB of data the header is RF64 (EBU Tech 3306) with the 64-bit sizes in
+    /// `ds64` and the same `fmt ` chunk; at the limit it is still RIFF.
+    #[test]
+    fn rf64_header_above_4_gib() {
+        let s = spec(16, false);
+        let riff = wav_header(s, 1000, 250).unwrap();
+        let n = riff.len() as u64;
+        let limit = u64::from(u32::MAX) - (n - 8);
+        let at_limit = wav_header(s, limit, limit / 4).unwrap();
+        assert_eq!(&at_limit[..4], b"RIFF");
+        assert_eq!(at_limit[4..8], u32::MAX.to_le_bytes());
+        // 10 hours at 44.1 kHz, 16-bit stereo.
+        let frames = 36_000u64 * 44_100;
+        let data = frames * 4;
+        let h = wav_header(s, data, frames).unwrap();
+        assert_eq!(&h[..4], b"RF64");
+        assert_eq!(h[4..8], u32::MAX.to_le_bytes());
+        assert_eq!(&h[8..16], b"WAVEds64");
+        assert_eq!(h[16..20], 28u32.to_le_bytes());
+        let u64_at = |k: usize| u64::from_le_bytes(h[k..k + 8].try_into().unwrap());
+        assert_eq!(u64_at(20), h.len() as u64 + data - 8, "RIFF size");
+        assert_eq!(u64_at(28), data);
+        assert_eq!(u64_at(36), frames);
+        assert_eq!(h[44..48], 0u32.to_le_bytes(), "table length");
+        // The fmt chunk is hound's, byte for byte.
+        assert_eq!(&h[48..h.len() - 8], &riff[12..riff.len() - 8]);
+        assert_eq!(&h[h.len() - 8..h.len() - 4], b"data");
+        assert_eq!(h[h.len() - 4..], u32::MAX.to_le_bytes());
+    }
 }

@@ -272,6 +272,29 @@ impl Limiter {
             o[1].clamp(-self.ceiling, self.ceiling),
         ]
     }
+
+    /// `block` through the limiter in place: exactly the frames of repeated
+    /// [`Limiter::tick`]. At unity gain a block whose peak stays at or below the ceiling
+    /// passes unchanged (`tick` would release 1.0 to 1.0, multiply by 1.0 and clamp
+    /// nothing), which is found with one vectorisable pass instead of the per-frame
+    /// dependency chain on the gain. The samples must not be NaN (the engine
+    /// canonicalises them first).
+    pub fn process(&mut self, block: &mut [Frame]) {
+        if self.gain == 1.0 {
+            // For non-NaN floats the order of the magnitude bits is the order of the
+            // magnitudes.
+            let peak = block
+                .as_flattened()
+                .iter()
+                .fold(0u32, |m, x| m.max(x.to_bits() & 0x7fff_ffff));
+            if peak <= self.ceiling.to_bits() {
+                return;
+            }
+        }
+        for f in block.iter_mut() {
+            *f = self.tick(*f);
+        }
+    }
 }
 
 /// Streaming limiter ceiling: -0.2 dBFS.
@@ -719,22 +742,17 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
                 mix_clips(tr.clips, self.track.pcm(), self.pos, out, self.mix.clips);
             }
         }
+        self.output_stage(out);
+    }
+
+    /// The output gain, NaN canonicalisation and (streaming) the limiter, in place.
+    pub(crate) fn output_stage(&mut self, out: &mut [Frame]) {
         let g = self.out_gain * self.master;
-        match self.cfg.mode {
-            Mode::Compatible => {
-                for f in out.iter_mut() {
-                    f[0] = math::canonical(f[0] * g);
-                    f[1] = math::canonical(f[1] * g);
-                }
-            }
-            Mode::Streaming => {
-                for f in out.iter_mut() {
-                    let o = self
-                        .limiter
-                        .tick([math::canonical(f[0] * g), math::canonical(f[1] * g)]);
-                    *f = o;
-                }
-            }
+        for f in out.iter_mut() {
+            *f = [math::canonical(f[0] * g), math::canonical(f[1] * g)];
+        }
+        if self.cfg.mode == Mode::Streaming {
+            self.limiter.process(out);
         }
     }
 

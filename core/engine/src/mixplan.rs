@@ -246,23 +246,7 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
         if !tr.clips.is_empty() {
             super::mix_clips(tr.clips, self.track.pcm(), block.pos, out, self.mix.clips);
         }
-        let g = self.out_gain * self.master;
-        match self.cfg.mode {
-            super::Mode::Compatible => {
-                for f in out.iter_mut() {
-                    f[0] = entrain_dsp::math::canonical(f[0] * g);
-                    f[1] = entrain_dsp::math::canonical(f[1] * g);
-                }
-            }
-            super::Mode::Streaming => {
-                for f in out.iter_mut() {
-                    *f = self.limiter.tick([
-                        entrain_dsp::math::canonical(f[0] * g),
-                        entrain_dsp::math::canonical(f[1] * g),
-                    ]);
-                }
-            }
-        }
+        self.output_stage(out);
     }
 
     /// [`Engine::render`] through the staged path with the CPU reference mixer: same

@@ -145,6 +145,13 @@ impl NoiseEnvelope {
         self.gain == 1.0 && self.n_in == 0 && self.n_out == 0 && self.count == 0
     }
 
+    /// True when the envelope at buffer sample `i` is `gain` alone (no fade, no
+    /// breakpoints): then [`NoiseEnvelope::at`] returns exactly `gain`.
+    #[inline]
+    pub fn is_gain_at(&self, i: u64) -> bool {
+        self.count == 0 && i >= self.n_in && (self.n_out == 0 || i < self.len - self.n_out)
+    }
+
     /// The envelope at buffer sample `i`.
     #[inline]
     pub fn at(&self, i: u64) -> f64 {
@@ -264,6 +271,13 @@ impl NoiseLayer {
         if self.silent {
             return;
         }
+        // The layer is added in f32, as the original adds its float32 noise array scaled
+        // by a Python float to the float32 track (TRACK_FORMAT.md §8.2). The envelope is
+        // evaluated in f64 and rounded once per sample; where neither a fade nor a
+        // breakpoint covers the sample it is `gain` exactly, so that product is rounded
+        // once per call instead (the same value: a soft-float f64 multiply per sample
+        // costs more than the rest of the pink layer on the Cortex-M4F).
+        let flat = (self.env.gain * gain) as f32;
         for (k, o) in out.iter_mut().enumerate() {
             let i = pos + k as u64;
             if i < self.start || i - self.start >= self.gen_frames || i >= self.len {
@@ -276,9 +290,13 @@ impl NoiseLayer {
                     .unwrap_or([0.0, 0.0]),
                 None => self.gen.next_frame(),
             };
-            let e = self.env.at(i) * gain;
-            o[0] = (o[0] as f64 + f[0] as f64 * e) as f32;
-            o[1] = (o[1] as f64 + f[1] as f64 * e) as f32;
+            let e = if self.env.is_gain_at(i) {
+                flat
+            } else {
+                (self.env.at(i) * gain) as f32
+            };
+            o[0] += f[0] * e;
+            o[1] += f[1] * e;
         }
     }
 }

@@ -432,7 +432,6 @@ impl SweptNoise {
 #[derive(Clone, Debug)]
 pub struct SweptCore {
     p: SweptParams,
-    sr: f64,
     frames: u64,
     src: ColourGen,
     pre: [Biquad; 2],
@@ -445,10 +444,19 @@ pub struct SweptCore {
     passes: usize,
     gain: [f32; 2],
     pos: u64,
+    /// Per-generator constants of `next_frame`, hoisted out of the per-sample path (each
+    /// is an f64 operation, a soft-float call on the Cortex-M4F): `1/sr` and the Nyquist
+    /// guard as f32, the static right-channel and intra-pass LFO offsets (Q0.64), and the
+    /// sweep parameters at α = 0 (a static generator's every sample).
+    inv_sr: f32,
+    nyq_guard: f32,
+    right0: u64,
+    intra0: u64,
+    now0: [SweepNow; MAX_SWEEPS],
 }
 
 /// Per-sample parameters of one sweep.
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy, Debug, Default)]
 struct SweepNow {
     centre: f32,
     range: f32,
@@ -542,11 +550,10 @@ impl SweptCore {
                 }
             }
         }
-        Self {
+        let mut g = Self {
             src: ColourGen::new(p.colour, p.band, srf, srf / frames.max(1) as f64, p.seed),
             passes: p.passes(),
             p,
-            sr: srf,
             frames,
             pre: prefilters(srf),
             pre_state: [[0.0; 2]; 4],
@@ -557,7 +564,14 @@ impl SweptCore {
             clock,
             gain: [1.0, 1.0],
             pos: 0,
-        }
+            inv_sr: (1.0 / srf) as f32,
+            nyq_guard: (0.49 * srf) as f32,
+            right0: turns_to_q64(p.lfo_phase_offset_deg[0] / 360.0),
+            intra0: turns_to_q64(p.intra_phase_offset_deg[0] / 360.0),
+            now0: [SweepNow::default(); MAX_SWEEPS],
+        };
+        g.now0 = g.sweep_params(0.0);
+        g
     }
 
     /// The render length the generator was built for.
@@ -687,33 +701,32 @@ impl SweptCore {
         let v = lp.tick(&mut self.pre_state[1], v);
         let v = hp.tick(&mut self.pre_state[2], v);
         let v = hp.tick(&mut self.pre_state[3], v);
-        let alpha = if self.p.transition {
-            self.ramp.alpha(n)
-        } else {
-            0.0
-        };
-        let now = self.sweep_params(alpha);
-        let base = self.clock.base(n);
-        let (right, intra) = if self.p.transition {
+        // A static generator's sweep parameters and offsets are the constants computed
+        // at construction (the same values `sweep_params(0.0)` and the α-interpolation
+        // give at α = 0); without sweeps the LFO is not evaluated at all.
+        let sweeps = self.p.sweep_count;
+        let (now, base, right, intra) = if self.p.transition {
+            let alpha = self.ramp.alpha(n);
             let r = self.p.lfo_phase_offset_deg;
             let i = self.p.intra_phase_offset_deg;
             (
+                self.sweep_params(alpha),
+                self.clock.base(n),
                 turns_to_q64((r[0] + (r[1] - r[0]) * alpha) / 360.0),
                 turns_to_q64((i[0] + (i[1] - i[0]) * alpha) / 360.0),
             )
+        } else if sweeps > 0 {
+            (self.now0, self.clock.base(n), self.right0, self.intra0)
         } else {
-            (
-                turns_to_q64(self.p.lfo_phase_offset_deg[0] / 360.0),
-                turns_to_q64(self.p.intra_phase_offset_deg[0] / 360.0),
-            )
+            (self.now0, 0, 0, 0)
         };
-        let inv_sr = (1.0 / self.sr) as f32;
-        let nyq_guard = (0.49 * self.sr) as f32;
+        let inv_sr = self.inv_sr;
+        let nyq_guard = self.nyq_guard;
         let mut out = [0.0f32; 2];
         for (ch, o) in out.iter_mut().enumerate() {
             let mut y = v;
             let ch_off = if ch == 1 { right } else { 0 };
-            for pass in 0..self.passes {
+            for pass in 0..if sweeps > 0 { self.passes } else { 0 } {
                 let ph = base
                     .wrapping_add(ch_off)
                     .wrapping_add(if pass == 1 { intra } else { 0 });

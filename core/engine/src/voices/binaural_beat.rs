@@ -675,11 +675,23 @@ impl BinauralBeat {
             let dt = self.clock.dt;
             self.ramp_snap.update(&self.p, a, dt, &self.vary);
             let s = &self.ramp_snap;
-            let am = [
-                closed_phase(s.ear[0].am_rate, dt, s.ear[0].am_off_rad, i),
-                closed_phase(s.ear[1].am_rate, dt, s.ear[1].am_off_rad, i),
-            ];
-            let pho = closed_phase(s.pho_rate, dt, 0.0, i);
+            // Only the LFOs `frame` reads (AM with a depth, an active phase oscillation):
+            // each closed form is a handful of f64 operations, soft-float calls on the
+            // Cortex-M4F (two thirds of a ramp sample's cost there when all were formed).
+            let am_at = |c: usize| {
+                let e = &s.ear[c];
+                if e.am_depth != 0.0 {
+                    closed_phase(e.am_rate, dt, e.am_off_rad, i)
+                } else {
+                    0
+                }
+            };
+            let am = [am_at(0), am_at(1)];
+            let pho = if s.pho_on {
+                closed_phase(s.pho_rate, dt, 0.0, i)
+            } else {
+                0
+            };
             self.osc.frame(s, am, pho)
         }
     }

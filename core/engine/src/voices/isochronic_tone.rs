@@ -359,11 +359,21 @@ impl IsochronicTone {
             let a = self.ramp.alpha(i);
             let s = Snap::at(&self.p, a, self.clock.dt, self.dt_acc, true);
             let dt = self.clock.dt;
-            let am = [
-                closed_phase(s.ear[0].am_rate, dt, s.ear[0].am_off_rad, i),
-                closed_phase(s.ear[1].am_rate, dt, s.ear[1].am_off_rad, i),
-            ];
-            let pho = closed_phase(s.pho_rate, dt, 0.0, i);
+            // Only the LFOs `kernel` reads (f64 closed forms: soft-float on the M4F).
+            let am_at = |c: usize| {
+                let e = &s.ear[c];
+                if e.am_depth != 0.0 {
+                    closed_phase(e.am_rate, dt, e.am_off_rad, i)
+                } else {
+                    0
+                }
+            };
+            let am = [am_at(0), am_at(1)];
+            let pho = if s.pho_on {
+                closed_phase(s.pho_rate, dt, 0.0, i)
+            } else {
+                0
+            };
             self.kernel(&s, am, pho)
         }
     }
