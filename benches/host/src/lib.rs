@@ -105,3 +105,5 @@ impl Floor {
         }
     }
 }
+
+pub mod long_run;

@@ -139,6 +139,48 @@ impl Envelope {
         matches!(self, Envelope::Flat)
     }
 
+    /// The gain when it is the same on every sample of `[i, i + len)` (a sustain, the
+    /// level before a fade-out or after a fade-in, the silence after a release);
+    /// `None` inside or across a ramp. Equal to [`Envelope::gain64`] at each of them.
+    pub fn constant_over(&self, i: u64, len: u64) -> Option<f64> {
+        let end = i.saturating_add(len);
+        match *self {
+            Envelope::Flat => Some(1.0),
+            Envelope::LinearFade {
+                f,
+                start,
+                end: last,
+                n,
+                fade,
+            } => {
+                if f == 0 {
+                    return Some(last);
+                }
+                match fade {
+                    FadeType::In => (i >= f).then_some(last),
+                    FadeType::Out => (end <= n - f).then_some(start),
+                }
+            }
+            Envelope::Adsr {
+                a,
+                d,
+                s_len,
+                r,
+                level,
+            } => {
+                let sustain = a + d;
+                let release = sustain + s_len;
+                if i >= sustain && end <= release {
+                    Some(level)
+                } else if i >= release + r {
+                    Some(if r == 0 { level } else { 0.0 })
+                } else {
+                    None
+                }
+            }
+        }
+    }
+
     /// Gain at sample `i` of the voice (f64, exactly the original's value).
     pub fn gain64(&self, i: u64) -> f64 {
         match *self {
@@ -269,6 +311,36 @@ impl ClickGuard {
 
 #[cfg(test)]
 mod tests {
+    /// `constant_over` claims a constant only where `gain64` is that constant on every
+    /// sample of the window, and finds the sustain and the settled ends.
+    #[test]
+    fn constant_over_agrees_with_gain64() {
+        let n = 1000;
+        let envs = [
+            super::Envelope::Flat,
+            super::Envelope::linear_fade(0.1, 0.2, 0.9, 1000.0, n, super::FadeType::In),
+            super::Envelope::linear_fade(0.3, 1.0, 0.0, 1000.0, n, super::FadeType::Out),
+            super::Envelope::linear_fade(0.0, 1.0, 0.5, 1000.0, n, super::FadeType::Out),
+            super::Envelope::adsr(0.1, 0.05, 0.6, 0.2, 1.0, 1000.0, n),
+            super::Envelope::adsr(0.1, 0.05, 0.6, 0.0, 1.0, 1000.0, n),
+            super::Envelope::linen(0.2, 0.3, 1.0, 1000.0, n),
+        ];
+        for e in envs {
+            let mut found = 0;
+            for i in (0..n).step_by(7) {
+                for len in [1u64, 16, 64, 333] {
+                    if let Some(g) = e.constant_over(i, len) {
+                        found += 1;
+                        for k in i..(i + len).min(n) {
+                            assert_eq!(e.gain64(k), g, "{e:?} at {k} (window {i}+{len})");
+                        }
+                    }
+                }
+            }
+            assert!(found > 50, "{e:?}: constant stretches not found");
+        }
+    }
+
     #[test]
     fn huge_times_do_not_overflow() {
         // 1e300 s saturates the sample count; the envelope still fits the voice.

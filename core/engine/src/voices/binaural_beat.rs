@@ -24,7 +24,7 @@ use crate::model::{BinauralParams, TransitionSpec};
 use entrain_dsp::math;
 use entrain_dsp::osc::{sine_q64_24, LfoShape, Skew};
 use entrain_dsp::phase::{turns_to_q64, Phase};
-use entrain_dsp::ramp::Ramp;
+use entrain_dsp::ramp::{FixedAlpha, Ramp, ALPHA_ONE};
 use entrain_dsp::Frame;
 
 /// Parameters of one ear at one α, with derived increments.
@@ -431,6 +431,33 @@ pub struct BinauralBeat {
     anchor: Anchor,
     /// The ramp's carrier advance has a closed form (vibrato constant, carrier > 0).
     ramp_closed: bool,
+    /// Integer evaluation of a ramp that moves only the carriers and amplitudes.
+    fast: Option<FastRamp>,
+}
+
+/// A ramp whose only moving parameters are the carrier frequencies (and amplitudes),
+/// with a linear, logarithmic or exponential curve, no vibrato and carriers above 0 Hz
+/// throughout: the common transition, evaluated per sample with integers instead of
+/// [`Snap::update`]'s f64 (soft-float on the Cortex-M4F, where such a voice cost 16
+/// static ones). The carrier's frequency is affine in α, so its Q0.64 increment is the
+/// start increment plus `Δ·α` with α in Q2.62 ([`FixedAlpha`]); it differs from
+/// `turns_to_q64(f(α)·dt)` by a few 2^-64 turn per sample, and the ramp's carrier is
+/// re-anchored to its closed form every [`ANCHOR`] samples as before.
+#[derive(Clone, Copy, Debug)]
+struct FastRamp {
+    alpha: FixedAlpha,
+    /// Change of the carrier increments from α = 0 (`before`'s) to α = 1, 2^-64 turn.
+    inc_delta: [i64; 2],
+}
+
+impl FastRamp {
+    /// Carrier increment of ear `c` at α = `aq` (Q2.62), from the increment `inc0` at
+    /// α = 0.
+    #[inline]
+    fn inc(&self, c: usize, inc0: u64, aq: u64) -> u64 {
+        let d = (self.inc_delta[c] as i128 * aq as i128) >> 62;
+        inc0.wrapping_add(d as i64 as u64)
+    }
 }
 
 /// Vibrato carriers are re-anchored to their closed form every `ANCHOR` samples of a
@@ -487,6 +514,7 @@ impl BinauralBeat {
             i: 0,
             anchor: Anchor::default(),
             ramp_closed: false,
+            fast: None,
             osc: Osc {
                 transition: transition.is_some(),
                 shape: p.fm_shape,
@@ -499,6 +527,7 @@ impl BinauralBeat {
             region: Region::Unseeded,
         };
         v.ramp_closed = v.compute_ramp_closed();
+        v.fast = v.compute_fast();
         v.reset();
         v
     }
@@ -511,6 +540,34 @@ impl BinauralBeat {
             (0, false) | (1, true) => base - half,
             _ => base + half,
         }
+    }
+
+    fn compute_fast(&self) -> Option<FastRamp> {
+        let v = &self.vary;
+        if !self.osc.transition || v.fm != [false; 2] || v.am != [false; 2] || v.pho {
+            return None;
+        }
+        if self.before.ear.iter().any(|e| e.fm_half != 0.0) {
+            return None;
+        }
+        let alpha = self.ramp.fixed_alpha()?;
+        if self.ramp.alpha(0) != 0.0 {
+            return None; // `before` must be the parameters at α = 0
+        }
+        let dt = self.clock.dt;
+        let mut inc_delta = [0i64; 2];
+        for (c, delta) in inc_delta.iter_mut().enumerate() {
+            // α stays in [0, 1] for these curves and f is affine in α: positive at both
+            // ends means positive throughout (`Osc::frame` reads only the sign of `f0`,
+            // which `ramp_snap` keeps from the start).
+            let (f0, f1) = (self.f0_at(0.0, c), self.f0_at(1.0, c));
+            let d = (f1 - f0) * dt;
+            if !(f0 > 0.0 && f1 > 0.0 && math::fabs(d) < 0.25) {
+                return None;
+            }
+            *delta = math::floor(d * math::TWO_POW_64 + 0.5) as i64;
+        }
+        Some(FastRamp { alpha, inc_delta })
     }
 
     fn compute_ramp_closed(&self) -> bool {
@@ -671,9 +728,20 @@ impl BinauralBeat {
                 self.enter(Region::Ramp, i);
             }
             self.reanchor(i);
-            let a = self.ramp.alpha(i);
             let dt = self.clock.dt;
-            self.ramp_snap.update(&self.p, a, dt, &self.vary);
+            if let Some(fr) = self.fast {
+                let aq = fr.alpha.at(i);
+                for c in 0..2 {
+                    let e = &mut self.ramp_snap.ear[c];
+                    e.inc0 = fr.inc(c, self.before.ear[c].inc0, aq);
+                    if self.vary.amp[c] {
+                        e.amp = self.p.amp[c].at(aq as f64 * (1.0 / ALPHA_ONE as f64)) as f32;
+                    }
+                }
+            } else {
+                let a = self.ramp.alpha(i);
+                self.ramp_snap.update(&self.p, a, dt, &self.vary);
+            }
             let s = &self.ramp_snap;
             // Only the LFOs `frame` reads (AM with a depth, an active phase oscillation):
             // each closed form is a handful of f64 operations, soft-float calls on the

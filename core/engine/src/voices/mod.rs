@@ -669,10 +669,26 @@ impl VoiceSlot {
             slot.process_fx(live);
         }
         if !self.envelope.is_flat() {
-            for (k, f) in live.iter_mut().enumerate() {
-                let g = self.envelope.gain64(self.i + k as u64);
-                f[0] = (f[0] as f64 * g) as f32;
-                f[1] = (f[1] as f64 * g) as f32;
+            // The gain is the original's f64 value rounded to f32 and applied in f32 (an
+            // f64 product per sample is three soft-float calls on the Cortex-M4F; the
+            // difference is at most one f32 rounding). Constant stretches take the gain
+            // once per block; a gain of exactly 1.0 leaves the samples alone.
+            match self.envelope.constant_over(self.i, m as u64) {
+                Some(1.0) => {}
+                Some(g) => {
+                    let g = g as f32;
+                    for f in live.iter_mut() {
+                        f[0] *= g;
+                        f[1] *= g;
+                    }
+                }
+                None => {
+                    for (k, f) in live.iter_mut().enumerate() {
+                        let g = self.envelope.gain(self.i + k as u64);
+                        f[0] *= g;
+                        f[1] *= g;
+                    }
+                }
             }
         }
         if let Some(slot) = self.flanger.and_then(|k| filters.get_mut(k)) {

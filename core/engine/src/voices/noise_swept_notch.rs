@@ -181,10 +181,15 @@ mod tests {
     #[test]
     fn sizes_stay_small() {
         // The generator's core is in the effect state, its bank in the ring: the voice
-        // enum does not grow and a pool slot grows by about 1 KB.
+        // enum does not grow for it and a pool slot grows by about 1 KB. (The enum's
+        // largest variant is binaural_beat, 2,208 bytes with its integer ramp.)
         assert!(core::mem::size_of::<NoiseSweptNotch>() < 3 * 1024);
         assert!(core::mem::size_of::<FxState>() < 3 * 1024);
-        assert!(core::mem::size_of::<Voice>() <= 2200);
+        assert!(
+            core::mem::size_of::<Voice>() <= 2208,
+            "{}",
+            core::mem::size_of::<Voice>()
+        );
         assert!(core::mem::size_of::<FilterSlot>() < 70 * 1024);
     }
 
