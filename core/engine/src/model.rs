@@ -1043,6 +1043,14 @@ impl Default for MixGains {
 
 impl<const S: usize, const V: usize> Default for Track<S, V> {
     fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const S: usize, const V: usize> Track<S, V> {
+    /// An empty track (44.1 kHz, no steps). `const`, so that firmware can place a track in
+    /// a static without building it on the stack first (a `Track<8, 32>` is ~50 KiB).
+    pub const fn new() -> Self {
         Self {
             sample_rate: 44_100,
             crossfade_duration: None,
@@ -1050,9 +1058,26 @@ impl<const S: usize, const V: usize> Default for Track<S, V> {
             steps: Vec::new(),
             voices: Vec::new(),
             noise: None,
-            mix: MixGains::default(),
+            mix: MixGains {
+                voices: 1.0,
+                noise: 1.0,
+                clips: 1.0,
+            },
             clips: Vec::new(),
         }
+    }
+
+    /// Back to [`Track::new`] in place: the same value, without a track-sized temporary
+    /// (`*track = Track::default()` built one on the stack).
+    pub fn clear(&mut self) {
+        self.sample_rate = 44_100;
+        self.crossfade_duration = None;
+        self.crossfade_curve = CrossfadeCurve::Linear;
+        self.steps.clear();
+        self.voices.clear();
+        self.noise = None;
+        self.mix = MixGains::default();
+        self.clips.clear();
     }
 }
 

@@ -144,7 +144,7 @@ pub fn parse_into<const S: usize, const V: usize>(
     info: &mut TrackInfo,
     report: &mut Report,
 ) {
-    *track = Track::default();
+    track.clear();
     *info = TrackInfo::default();
     if let Err(e) = syntax::validate(input) {
         let (line, column) = line_col(input, e.offset);

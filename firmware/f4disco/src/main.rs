@@ -64,9 +64,10 @@ struct Ccm {
 #[link_section = ".ccmram"]
 static mut CCM: MaybeUninit<Ccm> = MaybeUninit::uninit();
 
-/// The parsed track (29,816 bytes at core f43c42a: too much to share CCM with the pool),
-/// in SRAM.
-static mut TRACK: MaybeUninit<FwTrack> = MaybeUninit::uninit();
+/// The parsed track (51,856 bytes: too much to share CCM with the pool), in SRAM. A
+/// constant initialiser (`.data`, copied from flash at reset) rather than a value built
+/// at boot: building it would put a track-sized temporary on the stack.
+static mut TRACK: FwTrack = FwTrack::new();
 
 type I2sTx = I2sDriver<I2s<SPI3>, Master, Transmit, Philips>;
 type Buf = &'static mut [u16; 2 * BLOCK];
@@ -74,8 +75,9 @@ type AudioDma = Transfer<Stream5<DMA1>, 0, I2sTx, MemoryToPeripheral, Buf>;
 
 /// Initialises the track and CCM field by field, in place (the values are never built
 /// whole on the stack), and returns them.
+#[inline(never)]
 fn statics() -> (&'static mut FwTrack, &'static mut Ccm) {
-    let t = addr_of_mut!(TRACK).cast::<FwTrack>();
+    let t = addr_of_mut!(TRACK);
     let p = addr_of_mut!(CCM).cast::<Ccm>();
     // SAFETY: called once, from `main`, before anything else refers to TRACK or CCM. Every
     // field is written through a raw pointer (the statics are properly aligned: the linker
@@ -83,7 +85,6 @@ fn statics() -> (&'static mut FwTrack, &'static mut Ccm) {
     // created, so no reference to uninitialised memory ever exists; the two statics are
     // distinct, so the two `&mut` do not alias.
     unsafe {
-        t.write(FwTrack::default());
         addr_of_mut!((*p).info).write(TrackInfo::default());
         let v = addr_of_mut!((*p).voices).cast::<VoiceSlot>();
         for i in 0..POOL_VOICES {
@@ -102,26 +103,48 @@ fn main() -> ! {
     if !fpu::is_ieee(fpu::fpscr()) {
         defmt::panic!("FPSCR is not in IEEE mode (flush-to-zero or default-NaN on)");
     }
-    let (track, Ccm { info, voices }) = statics();
-    if let Err(report) = entrain_format::parse(TRACK_JSON, track, info) {
+    // Two calls, not one body: the parser's deepest frames (tens of KiB while it reads a
+    // voice) and the engine's (the engine itself lives in `play`'s frame) are then never
+    // on the stack at the same time.
+    let (track, ccm) = load();
+    play(track, ccm)
+}
+
+/// Parses the track in flash into the statics.
+#[inline(never)]
+fn load() -> (&'static FwTrack, &'static mut Ccm) {
+    let (track, ccm) = statics();
+    if let Err(report) = entrain_format::parse(TRACK_JSON, track, &mut ccm.info) {
         for e in report.errors.iter() {
             defmt::error!("track: {}", defmt::Display2Format(e));
         }
         defmt::panic!("the track in flash does not load");
     }
-    if info.background.as_ref().is_some_and(|b| b.file.is_some()) {
+    if ccm
+        .info
+        .background
+        .as_ref()
+        .is_some_and(|b| b.file.is_some())
+    {
         // The host reads the named `.noise` preset from the track's folder; this board
         // has no file system, and dropping the layer silently would change the output.
         defmt::panic!("the track's background noise names a .noise file: inline its params");
     }
     let track: &'static FwTrack = track;
-    let sr = track.sample_rate;
     defmt::println!(
         "track: {=usize} steps, {=usize} voices, {=u32} Hz",
         track.steps.len(),
         track.voices.len(),
-        sr
+        track.sample_rate
     );
+    (track, ccm)
+}
+
+/// Brings up the clocks, the codec and the DMA stream, and plays `track` forever.
+#[inline(never)]
+fn play(track: &'static FwTrack, ccm: &'static mut Ccm) -> ! {
+    let Ccm { voices, .. } = ccm;
+    let sr = track.sample_rate;
 
     let mut cp =
         cortex_m::Peripherals::take().unwrap_or_else(|| defmt::panic!("core peripherals taken"));
