@@ -218,3 +218,45 @@ pub fn compare(
         checks.push(format!("{id} ch{ch}: slope {dslope:+.2} dB/oct"));
     }
 }
+
+/// Notch trajectories against a reference case's `stats.notch_track_hz` (`{"lo-hi":
+/// [[left Hz…], [right Hz…]]}`): for each sweep range and channel, the median of the
+/// per-frame spectral minimum of `out` within the range against the median of the
+/// reference's, printed, with the distance in 4096-point FFT bins. Returns
+/// `(within 5 bins, compared)`.
+pub fn notch_medians(
+    id: &str,
+    notch_track_hz: &serde_json::Value,
+    out: &[Frame],
+    sr: f64,
+) -> (usize, usize) {
+    let (mut ok, mut all) = (0, 0);
+    let Some(tracks) = notch_track_hz.as_object() else {
+        return (0, 0);
+    };
+    for (range, per_ch) in tracks {
+        let parsed = range
+            .split_once('-')
+            .and_then(|(lo, hi)| Some((lo.parse::<f64>().ok()?, hi.parse::<f64>().ok()?)));
+        let Some((lo, hi)) = parsed else {
+            panic!("{id}: notch range {range:?} is not \"lo-hi\"");
+        };
+        for ch in 0..2 {
+            let want: Vec<f64> = per_ch[ch]
+                .as_array()
+                .map(|a| a.iter().filter_map(|v| v.as_f64()).collect())
+                .unwrap_or_default();
+            let got = notch_track(&channel(out, ch), sr, lo, hi);
+            let (a, b) = (median(&got), median(&want));
+            let bins = (a - b).abs() / (sr / 4096.0);
+            println!(
+                "  {id:<58} ch{ch}: notch {range} Hz median {a:.1} vs {b:.1} ({bins:.1} bins)"
+            );
+            all += 1;
+            if bins <= 5.0 {
+                ok += 1;
+            }
+        }
+    }
+    (ok, all)
+}

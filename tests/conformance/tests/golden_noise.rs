@@ -206,7 +206,7 @@ fn swept_notch_from_input_file_is_sample_exact() {
 
 // ---- statistics (reference README "Manifest fields") -------------------------------
 
-use entrain_conformance::noise_stats::{channel, median, notch_track, ref_channel, stats, Stats};
+use entrain_conformance::noise_stats::{self, channel, ref_channel, stats, Stats};
 
 /// RMS tolerance, dB. The README's ±0.5 dB holds for the colored-noise cases and the
 /// pink and green swept cases (measured -0.03 to -0.46 dB). The reference level of a
@@ -250,28 +250,10 @@ fn random_swept_notch_statistics() {
             compare(id, ch, &m, &r, &mut failures);
         }
         // Notch trajectory: median of the per-frame minimum, per sweep and channel.
-        if let Some(tracks) = case["stats"]["notch_track_hz"].as_object() {
-            for (range, per_ch) in tracks {
-                let (lo, hi) = range.split_once('-').unwrap();
-                let (lo, hi): (f64, f64) = (lo.parse().unwrap(), hi.parse().unwrap());
-                for ch in 0..2 {
-                    let want: Vec<f64> = per_ch[ch]
-                        .as_array()
-                        .unwrap()
-                        .iter()
-                        .map(|v| v.as_f64().unwrap())
-                        .collect();
-                    let got = notch_track(&channel(&out, ch), sr as f64, lo, hi);
-                    let (a, b) = (median(&got), median(&want));
-                    let bins = (a - b).abs() / (sr as f64 / 4096.0);
-                    println!("  {id:<58} ch{ch}: notch {range} Hz median {a:.1} vs {b:.1} ({bins:.1} bins)");
-                    notch_all += 1;
-                    if bins <= 5.0 {
-                        notch_ok += 1;
-                    }
-                }
-            }
-        }
+        let (ok, all) =
+            noise_stats::notch_medians(id, &case["stats"]["notch_track_hz"], &out, sr as f64);
+        notch_ok += ok;
+        notch_all += all;
     }
     // The per-frame spectral minimum is a fragile estimator when the notch sits where
     // the pre-filters already roll the spectrum off (it then finds the band edge, in

@@ -17,7 +17,7 @@
 // A test file: a panic with the case name is the failure report.
 #![allow(clippy::unwrap_used)]
 
-use entrain_conformance::noise_stats::{self, channel, median, notch_track, ref_channel, stats};
+use entrain_conformance::noise_stats::{self, channel, ref_channel, stats};
 use entrain_conformance::{
     hash_frames, parse_track, raw, shared_tracks_dir, voice_from_json, voice_track_json, Manifest,
     SlotRig,
@@ -332,28 +332,10 @@ fn pink_sound_voice_matches_reference_statistics_and_the_generator() {
                 ));
             }
         }
-        if let Some(tracks) = case.raw["stats"]["notch_track_hz"].as_object() {
-            for (range, per_ch) in tracks {
-                let (lo, hi) = range.split_once('-').unwrap();
-                let (lo, hi): (f64, f64) = (lo.parse().unwrap(), hi.parse().unwrap());
-                for ch in 0..2 {
-                    let want: Vec<f64> = per_ch[ch]
-                        .as_array()
-                        .unwrap()
-                        .iter()
-                        .map(|v| v.as_f64().unwrap())
-                        .collect();
-                    let got = notch_track(&channel(&out, ch), sr, lo, hi);
-                    let (a, b) = (median(&got), median(&want));
-                    let bins = (a - b).abs() / (sr / 4096.0);
-                    println!("  {id:<58} ch{ch}: notch {range} Hz median {a:.1} vs {b:.1} ({bins:.1} bins)");
-                    notch_all += 1;
-                    if bins <= 5.0 {
-                        notch_ok += 1;
-                    }
-                }
-            }
-        }
+        let (ok, all) =
+            noise_stats::notch_medians(id, &case.raw["stats"]["notch_track_hz"], &out, sr);
+        notch_ok += ok;
+        notch_all += all;
         checked += 1;
     }
     println!("notch medians within 5 bins: {notch_ok}/{notch_all}");
