@@ -17,7 +17,7 @@
 // A test file: a panic with the case name is the failure report.
 #![allow(clippy::unwrap_used)]
 
-use entrain_conformance::noise_stats::{self, channel, ref_channel, stats};
+use entrain_conformance::noise_stats::{self, channel, median, notch_track, ref_channel, stats};
 use entrain_conformance::{
     hash_frames, parse_track, raw, shared_tracks_dir, voice_from_json, voice_track_json, Manifest,
     SlotRig,
