@@ -240,7 +240,9 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
         let m = block.frames.min(out.len());
         let out = &mut out[..m];
         if let Some(n) = self.noise.as_mut() {
-            n.add_to(block.pos, out, self.mix.noise as f64);
+            // With the PCM arena, as `Engine::render` does: a noise layer rendered from an
+            // input file plays from there (without it the staged path was silent).
+            n.add_from(block.pos, out, self.mix.noise as f64, self.track.pcm());
         }
         let tr = self.track.track();
         if !tr.clips.is_empty() {

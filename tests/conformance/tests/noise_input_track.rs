@@ -12,7 +12,8 @@
 #![allow(clippy::unwrap_used)]
 
 use entrain_conformance::{read_f32le, reference_dir};
-use entrain_engine::engine::{Config, Mode};
+use entrain_engine::engine::{Config, Mode, MAX_ACTIVE};
+use entrain_engine::mixplan::StageBuffers;
 use entrain_host::{build_engine, load_track_file, HostEngine};
 use std::path::{Path, PathBuf};
 
@@ -138,6 +139,21 @@ fn delay_fades_blocks_seek_and_rate() {
     let mut tail = vec![[0.0f32; 2]; a.len() - 40_000];
     es.render(&mut tail);
     assert_eq!(tail, a[40_000..]);
+
+    // The staged path (GPU mixing and its CPU reference fold) plays the rendered input
+    // too, with the same bits.
+    let mut eg = build_engine(&t, compatible(), &mut |_| {}).expect("engine");
+    let stride = 4096;
+    let mut voices = vec![[0.0f32; 2]; eg.stage_voice_capacity().max(1) * stride];
+    let mut gains = vec![[0.0f32; 2]; MAX_ACTIVE * stride];
+    let mut bufs = StageBuffers {
+        voices: &mut voices,
+        gains: &mut gains,
+        stride,
+    };
+    let mut staged = vec![[0.0f32; 2]; a.len()];
+    assert_eq!(eg.render_staged(&mut bufs, &mut staged).unwrap(), a.len());
+    assert_eq!(staged, a, "staged render of the input-file noise");
 
     // At 48 kHz the file is resampled first and notched at 48 kHz: the input now ends
     // at 0.5 s + 1.5 s again.
