@@ -684,3 +684,45 @@ fn engine_seek_cost() {
     println!("{md}");
     write_report(env!("CARGO_TARGET_TMPDIR"), "invariants_seek_cost.md", &md).unwrap();
 }
+
+/// `IsochronicTone::process` (whose final constant region runs as one loop) equals
+/// `next_frame` sample by sample, for static voices (vibrato, AM, phase oscillation, pan)
+/// and a transition whose ramp ends inside a block, with blocks of odd sizes.
+#[test]
+fn isochronic_blocks_equal_per_sample_frames() {
+    use entrain_engine::voices::IsochronicTone;
+    let cases = [
+        r#"{"global":{"sample_rate":44100},"progression":[{"duration":3,"voices":[{"synth_function_name":"isochronic_tone","params":{"baseFreq":220,"beatFreq":8,"freqOscRangeL":4,"freqOscFreqL":0.5,"ampOscDepthR":0.5,"ampOscFreqR":2,"phaseOscFreq":0.3,"phaseOscRange":0.4,"panFreq":0.125,"panRangeMin":-1,"panRangeMax":1}}]}]}"#,
+        r#"{"global":{"sample_rate":48000},"progression":[{"duration":2,"voices":[{"synth_function_name":"isochronic_tone","is_transition":true,"params":{"startBaseFreq":200,"endBaseFreq":260,"startBeatFreq":6,"endBeatFreq":10,"initial_offset":0.2,"transition_duration":1.1}}]}]}"#,
+    ];
+    for json in cases {
+        let sr = if json.contains("48000") {
+            48_000
+        } else {
+            44_100
+        };
+        let (spec, clock) = voice_from_json(json, sr).unwrap();
+        let VoiceParams::Isochronic(p) = spec.params else {
+            panic!("not isochronic")
+        };
+        let mut a = IsochronicTone::new(&p, spec.transition.as_ref(), clock);
+        let mut b = a.clone();
+        let n = clock.n as usize;
+        let want: Vec<Frame> = (0..n).map(|_| a.next_frame()).collect();
+        let mut got = vec![[0.0f32; 2]; n];
+        let mut at = 0;
+        for size in [1usize, 37, 480, 4093].iter().cycle() {
+            if at >= n {
+                break;
+            }
+            let end = (at + size).min(n);
+            b.process(&mut got[at..end]);
+            at = end;
+        }
+        let same = want
+            .iter()
+            .zip(&got)
+            .all(|(x, y)| x[0].to_bits() == y[0].to_bits() && x[1].to_bits() == y[1].to_bits());
+        assert!(same, "{json}");
+    }
+}
