@@ -209,7 +209,7 @@ pub fn render_to_file_with(
             render,
             file,
             dest,
-            opts.format.bits(),
+            opts.format,
             total,
             cancel,
             progress,
@@ -415,7 +415,7 @@ fn write_flac(
     render: &mut BlockRenderer<'_>,
     file: File,
     dest: &Path,
-    bits: u16,
+    format: OutputFormat,
     total: u64,
     cancel: Option<&AtomicBool>,
     progress: &mut dyn FnMut(u64, u64),
@@ -426,6 +426,7 @@ fn write_flac(
     use md5::{Digest, Md5};
     use std::io::{Seek, SeekFrom, Write};
     const BLOCK: usize = 4096;
+    let bits = format.bits();
     let io = |source| RenderError::Io {
         path: dest.to_path_buf(),
         source,
@@ -454,16 +455,19 @@ fn write_flac(
     let mut frame_no = 0usize;
     stats.frames = pump(engine, render, total, BLOCK, cancel, progress, |frames| {
         let n = frames.len();
+        // The STREAMINFO MD5 covers the little-endian samples: the bytes a WAV of this
+        // depth holds, quantised (with the peak and clip counts) as the WAV writer does.
         bytes.clear();
-        for (k, f) in frames.iter().enumerate() {
-            for c in 0..2 {
-                stats.peak = stats.peak.max(f[c].abs());
-                let v = quantise(f[c], bits, &mut stats.clipped);
-                ints[2 * k + c] = v;
-                bytes.extend_from_slice(&v.to_le_bytes()[..bits as usize / 8]);
-            }
-        }
+        encode_wav_block(frames, format, &mut bytes, &mut stats);
         md5.update(&bytes);
+        // The encoder takes the same samples as i32: each one sign-extended from its
+        // `width` little-endian bytes (placed at the top of a word, shifted back down).
+        let width = bits as usize / 8;
+        for (v, b) in ints.iter_mut().zip(bytes.chunks_exact(width)) {
+            let mut word = [0u8; 4];
+            word[4 - width..].copy_from_slice(b);
+            *v = i32::from_le_bytes(word) >> (8 * (4 - width));
+        }
         if n != BLOCK {
             fb = flacenc::source::FrameBuf::with_size(2, n).map_err(|e| enc(format!("{e:?}")))?;
         }

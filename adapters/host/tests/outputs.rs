@@ -13,8 +13,9 @@ fn engine() -> entrain_host::HostEngine {
     build_engine(&t, Config::default(), &mut |_| {}).unwrap()
 }
 
-#[test]
-fn flac_equals_wav16() {
+/// Renders the same frames to `wav` and `flac` (`bits` deep) and checks that the FLAC
+/// decodes to exactly the WAV's samples and carries their MD5.
+fn flac_equals_wav(wav_format: OutputFormat, flac_format: OutputFormat, bits: u32) {
     let dir = tempfile::tempdir().unwrap();
     let frames = 10 * 44100 + 123; // a short last block
     let opts = |format| RenderOptions {
@@ -26,7 +27,7 @@ fn flac_equals_wav16() {
     render_to_file(
         &mut e,
         &dir.path().join("a.wav"),
-        &opts(OutputFormat::Wav16),
+        &opts(wav_format),
         None,
         &mut |_, _| {},
     )
@@ -34,35 +35,45 @@ fn flac_equals_wav16() {
     render_to_file(
         &mut e,
         &dir.path().join("a.flac"),
-        &opts(OutputFormat::Flac16),
+        &opts(flac_format),
         None,
         &mut |_, _| {},
     )
     .unwrap();
     let wav: Vec<i32> = hound::WavReader::open(dir.path().join("a.wav"))
         .unwrap()
-        .samples::<i16>()
-        .map(|s| s.unwrap() as i32)
+        .samples::<i32>()
+        .map(|s| s.unwrap())
         .collect();
     let mut flac = claxon::FlacReader::open(dir.path().join("a.flac")).unwrap();
     let info = flac.streaminfo();
     assert_eq!(
         (info.sample_rate, info.channels, info.bits_per_sample),
-        (44100, 2, 16)
+        (44100, 2, bits)
     );
     assert_eq!(info.samples, Some(frames));
     let dec: Vec<i32> = flac.samples().map(|s| s.unwrap()).collect();
     assert_eq!(dec.len(), wav.len());
     assert!(dec == wav, "FLAC samples differ from the WAV");
     // The MD5 in STREAMINFO is the one a decoder would compute.
-    assert_eq!(info.md5sum, md5_of(&wav));
+    assert_eq!(info.md5sum, md5_of(&wav, bits as usize / 8));
 }
 
-fn md5_of(samples: &[i32]) -> [u8; 16] {
+#[test]
+fn flac_equals_wav16() {
+    flac_equals_wav(OutputFormat::Wav16, OutputFormat::Flac16, 16);
+}
+
+#[test]
+fn flac24_equals_wav24() {
+    flac_equals_wav(OutputFormat::Wav24, OutputFormat::Flac24, 24);
+}
+
+fn md5_of(samples: &[i32], width: usize) -> [u8; 16] {
     use md5::{Digest, Md5};
     let mut m = Md5::new();
     for s in samples {
-        m.update((*s as i16).to_le_bytes());
+        m.update(&s.to_le_bytes()[..width]);
     }
     m.finalize().into()
 }

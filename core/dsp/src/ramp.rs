@@ -366,8 +366,8 @@ mod tests {
     use super::*;
 
     /// The fixed-point α equals the f64 formula within 1e-12 over short ramps and 2e-11
-    /// over an hour-long one (the slope's rounding accumulates; module docs), for each of the three curves; other curves and jumps
-    /// have none.
+    /// over an hour-long one (the slope's rounding accumulates; see `FixedAlpha`), for
+    /// each of the three curves; other curves and jumps have none.
     #[test]
     fn fixed_alpha_matches_f64() {
         for curve in [Curve::Linear, Curve::Logarithmic, Curve::Exponential] {
@@ -385,7 +385,7 @@ mod tests {
                 let mut i = m0;
                 while i < m1 {
                     let got = fx.at(i) as f64 / ALPHA_ONE as f64;
-                    worst = worst.max((got - r.alpha(i)).abs());
+                    worst = worst.max(crate::math::fabs(got - r.alpha(i)));
                     i += if i + stride < m1 { stride } else { 1 };
                 }
                 let tol = if n > 10_000_000 { 2e-11 } else { 1e-12 };

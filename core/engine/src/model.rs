@@ -1031,13 +1031,18 @@ pub struct MixGains {
     pub clips: f32,
 }
 
+impl MixGains {
+    /// Every layer as written.
+    pub const UNITY: MixGains = MixGains {
+        voices: 1.0,
+        noise: 1.0,
+        clips: 1.0,
+    };
+}
+
 impl Default for MixGains {
     fn default() -> Self {
-        Self {
-            voices: 1.0,
-            noise: 1.0,
-            clips: 1.0,
-        }
+        Self::UNITY
     }
 }
 
@@ -1058,11 +1063,7 @@ impl<const S: usize, const V: usize> Track<S, V> {
             steps: Vec::new(),
             voices: Vec::new(),
             noise: None,
-            mix: MixGains {
-                voices: 1.0,
-                noise: 1.0,
-                clips: 1.0,
-            },
+            mix: MixGains::UNITY,
             clips: Vec::new(),
         }
     }
@@ -1076,7 +1077,7 @@ impl<const S: usize, const V: usize> Track<S, V> {
         self.steps.clear();
         self.voices.clear();
         self.noise = None;
-        self.mix = MixGains::default();
+        self.mix = MixGains::UNITY;
         self.clips.clear();
     }
 }

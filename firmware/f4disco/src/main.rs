@@ -74,17 +74,18 @@ type I2sTx = I2sDriver<I2s<SPI3>, Master, Transmit, Philips>;
 type Buf = &'static mut [u16; 2 * BLOCK];
 type AudioDma = Transfer<Stream5<DMA1>, 0, I2sTx, MemoryToPeripheral, Buf>;
 
-/// Initialises the track and CCM field by field, in place (the values are never built
-/// whole on the stack), and returns them.
+/// Initialises CCM field by field, in place (the values are never built whole on the
+/// stack), and returns it with the track (a const-initialised static). Not inlined, so
+/// that its temporaries stay out of `load`'s frame.
 #[inline(never)]
 fn statics() -> (&'static mut FwTrack, &'static mut Ccm) {
     let t = addr_of_mut!(TRACK);
     let p = addr_of_mut!(CCM).cast::<Ccm>();
-    // SAFETY: called once, from `main`, before anything else refers to TRACK or CCM. Every
-    // field is written through a raw pointer (the statics are properly aligned: the linker
-    // honours their alignment, in `.ccmram` too) before a reference to the whole is
-    // created, so no reference to uninitialised memory ever exists; the two statics are
-    // distinct, so the two `&mut` do not alias.
+    // SAFETY: called once, from `main`, before anything else refers to TRACK or CCM. TRACK
+    // is initialised by its constant. Every CCM field is written through a raw pointer
+    // (the static is properly aligned: the linker honours its alignment in `.ccmram`)
+    // before a reference to the whole is created, so no reference to uninitialised
+    // memory ever exists; the two statics are distinct, so the two `&mut` do not alias.
     unsafe {
         addr_of_mut!((*p).info).write(TrackInfo::default());
         let v = addr_of_mut!((*p).voices).cast::<VoiceSlot>();

@@ -722,11 +722,12 @@ impl SweptCore {
         };
         let inv_sr = self.inv_sr;
         let nyq_guard = self.nyq_guard;
+        let passes = if sweeps > 0 { self.passes } else { 0 };
         let mut out = [0.0f32; 2];
         for (ch, o) in out.iter_mut().enumerate() {
             let mut y = v;
             let ch_off = if ch == 1 { right } else { 0 };
-            for pass in 0..if sweeps > 0 { self.passes } else { 0 } {
+            for pass in 0..passes {
                 let ph = base
                     .wrapping_add(ch_off)
                     .wrapping_add(if pass == 1 { intra } else { 0 });

@@ -19,7 +19,9 @@
 //! f64 from α (as the original does); outside it they are constant and nothing is
 //! recomputed.
 
-use super::common::{am_gain, closed_phase, shape_sum, unit, unit_f64, StepClock, VibCarrier};
+use super::common::{
+    am_gain, closed_phase, ramp_lfo_phases, shape_sum, unit, unit_f64, StepClock, VibCarrier,
+};
 use crate::model::{BinauralParams, TransitionSpec};
 use entrain_dsp::math;
 use entrain_dsp::osc::{sine_q64_24, LfoShape, Skew};
@@ -743,23 +745,12 @@ impl BinauralBeat {
                 self.ramp_snap.update(&self.p, a, dt, &self.vary);
             }
             let s = &self.ramp_snap;
-            // Only the LFOs `frame` reads (AM with a depth, an active phase oscillation):
-            // each closed form is a handful of f64 operations, soft-float calls on the
-            // Cortex-M4F (two thirds of a ramp sample's cost there when all were formed).
-            let am_at = |c: usize| {
-                let e = &s.ear[c];
-                if e.am_depth != 0.0 {
-                    closed_phase(e.am_rate, dt, e.am_off_rad, i)
-                } else {
-                    0
-                }
-            };
-            let am = [am_at(0), am_at(1)];
-            let pho = if s.pho_on {
-                closed_phase(s.pho_rate, dt, 0.0, i)
-            } else {
-                0
-            };
+            let (am, pho) = ramp_lfo_phases(
+                s.ear.map(|e| (e.am_depth, e.am_rate, e.am_off_rad)),
+                s.pho_on.then_some(s.pho_rate),
+                dt,
+                i,
+            );
             self.osc.frame(s, am, pho)
         }
     }

@@ -42,6 +42,29 @@ pub fn closed_phase(rate_hz: f64, dt: f64, offset_rad: f64, i: u64) -> u64 {
         .wrapping_add(turns_to_q64(offset_rad / math::TAU))
 }
 
+/// The closed-form LFO phases a ramp sample `i` reads: per ear `(AM depth, AM rate Hz,
+/// AM offset rad)` and the phase oscillation's rate (`None` when it is off). A phase is
+/// formed only where it is read (an ear with AM depth, an active phase oscillation), 0
+/// otherwise: each is a handful of f64 operations, soft-float calls on the Cortex-M4F
+/// (two thirds of a binaural ramp sample's cost there when all were formed).
+#[inline]
+pub fn ramp_lfo_phases(
+    am: [(f32, f64, f64); 2],
+    pho_rate: Option<f64>,
+    dt: f64,
+    i: u64,
+) -> ([u64; 2], u64) {
+    let am_at = |(depth, rate, off): (f32, f64, f64)| {
+        if depth != 0.0 {
+            closed_phase(rate, dt, off, i)
+        } else {
+            0
+        }
+    };
+    let pho = pho_rate.map_or(0, |r| closed_phase(r, dt, 0.0, i));
+    ([am_at(am[0]), am_at(am[1])], pho)
+}
+
 /// Q0.64 phase → cycle position in `[0, 1)` (f32, 24 bits).
 #[inline]
 pub fn unit(p: u64) -> f32 {

@@ -21,7 +21,9 @@
 //! spatializer (§15, after the harmonic-suppression filter, as in the original) and flanger
 //! (§14). Not implemented: Session-Builder auto-pan.
 
-use super::common::{am_gain, closed_phase, unit, unit_f64, StepClock, VibCarrier};
+use super::common::{
+    am_gain, closed_phase, ramp_lfo_phases, unit, unit_f64, StepClock, VibCarrier,
+};
 use crate::model::{IsochronicParams, TransitionSpec};
 use entrain_dsp::math;
 use entrain_dsp::osc::{LfoShape, Skew, Trapezoid};
@@ -359,21 +361,12 @@ impl IsochronicTone {
             let a = self.ramp.alpha(i);
             let s = Snap::at(&self.p, a, self.clock.dt, self.dt_acc, true);
             let dt = self.clock.dt;
-            // Only the LFOs `kernel` reads (f64 closed forms: soft-float on the M4F).
-            let am_at = |c: usize| {
-                let e = &s.ear[c];
-                if e.am_depth != 0.0 {
-                    closed_phase(e.am_rate, dt, e.am_off_rad, i)
-                } else {
-                    0
-                }
-            };
-            let am = [am_at(0), am_at(1)];
-            let pho = if s.pho_on {
-                closed_phase(s.pho_rate, dt, 0.0, i)
-            } else {
-                0
-            };
+            let (am, pho) = ramp_lfo_phases(
+                s.ear.map(|e| (e.am_depth, e.am_rate, e.am_off_rad)),
+                s.pho_on.then_some(s.pho_rate),
+                dt,
+                i,
+            );
             self.kernel(&s, am, pho)
         }
     }
