@@ -20,11 +20,12 @@
 //! recomputed.
 
 use super::common::{
-    am_gain, closed_phase, ramp_lfo_phases, shape_sum, unit, unit_f64, StepClock, VibCarrier,
+    am_amp_block, am_gain, closed_phase, phase_osc_block, ramp_lfo_phases, shape_sum, sine_block,
+    unit, unit_f64, vibrato_block, vibrato_inc, StepClock, VibCarrier, KERNEL,
 };
 use crate::model::{BinauralParams, TransitionSpec};
 use entrain_dsp::math;
-use entrain_dsp::osc::{sine_q64_24, LfoShape, Skew};
+use entrain_dsp::osc::{LfoShape, Skew};
 use entrain_dsp::phase::{turns_to_q64, Phase};
 use entrain_dsp::ramp::{FixedAlpha, Ramp, ALPHA_ONE};
 use entrain_dsp::Frame;
@@ -281,6 +282,7 @@ impl Osc {
     /// and the AM (the per-sample branches on vibrato, AM and phase oscillation are
     /// hoisted to one decision per chunk). The f32 operations are the same ones in the
     /// same order as in `frame`, so the bits are identical on every target.
+    #[inline(always)]
     fn constant_block(&mut self, s: &Snap, out: &mut [Frame]) {
         for chunk in out.chunks_mut(KERNEL) {
             let n = chunk.len();
@@ -288,12 +290,7 @@ impl Osc {
             // carrier and added to the right one.
             let mut dturns = [0u32; KERNEL];
             if s.pho_on {
-                let mut p = self.pho;
-                for d in dturns[..n].iter_mut() {
-                    let delta = s.pho_half * math::sin_turns((p >> 32) as u32);
-                    *d = math::turns_f32(delta * (1.0 / core::f32::consts::TAU));
-                    p = p.wrapping_add(s.pho_inc);
-                }
+                phase_osc_block(self.pho, s.pho_half, s.pho_inc, &mut dturns[..n]);
             }
             self.pho = self.pho.wrapping_add(s.pho_inc.wrapping_mul(n as u64));
             let mut sig = [[0.0f32; KERNEL]; 2];
@@ -312,46 +309,23 @@ impl Osc {
                     } else {
                         vib0
                     };
-                    // Per sample: the vibrato's increment (upper 32 bits) and whether
-                    // the instantaneous frequency is above 0 Hz.
                     let mut vinc = [0i32; KERNEL];
                     let mut live = [false; KERNEL];
-                    let mut vp = first;
-                    // |vib| ≤ |half| (the shapes stay within ±(1 + 2.5e-7)), so the
-                    // increments fit the conversion without a float-to-int instruction.
-                    let small = math::fabsf(e.fm_half * self.dt_f32) * math::TWO_POW_32_F32
-                        < Phase::SMALL_INC32;
                     let (vinc, live) = (&mut vinc[..n], &mut live[..n]);
-                    match self.shape {
-                        LfoShape::Sine if small && e.fm_skew.is_symmetric() => {
-                            for (v, l) in vinc.iter_mut().zip(live.iter_mut()) {
-                                let vib = e.fm_half * sine_q64_24(vp);
-                                *l = e.f0_f32 + vib > 0.0;
-                                *v = Phase::inc32_from_f32_small(vib * self.dt_f32);
-                                vp = vp.wrapping_add(e.fm_inc);
-                            }
-                        }
-                        LfoShape::Triangle if small => {
-                            for (v, l) in vinc.iter_mut().zip(live.iter_mut()) {
-                                let vib = e.fm_half * e.fm_skew.triangle(unit(vp));
-                                *l = e.f0_f32 + vib > 0.0;
-                                *v = Phase::inc32_from_f32_small(vib * self.dt_f32);
-                                vp = vp.wrapping_add(e.fm_inc);
-                            }
-                        }
-                        _ => {
-                            for (v, l) in vinc.iter_mut().zip(live.iter_mut()) {
-                                let vib = e.fm_half * self.shape.eval(unit(vp), &e.fm_skew);
-                                *l = e.f0_f32 + vib > 0.0;
-                                *v = Phase::inc32_from_f32(vib * self.dt_f32);
-                                vp = vp.wrapping_add(e.fm_inc);
-                            }
-                        }
-                    }
+                    vibrato_block(
+                        self.shape,
+                        &e.fm_skew,
+                        e.fm_half,
+                        e.f0_f32,
+                        self.dt_f32,
+                        first,
+                        e.fm_inc,
+                        vinc,
+                        live,
+                    );
                     let mut car = self.carrier[c];
                     for ((p, v), l) in ph.iter_mut().zip(vinc.iter()).zip(live.iter()) {
-                        let inc = e.inc0.wrapping_add(((*v as i64) as u64) << 32);
-                        car = car.wrapping_add(if *l { inc } else { 0 });
+                        car = car.wrapping_add(vibrato_inc(e.inc0, *v, *l));
                         *p = (car >> 32) as u32;
                     }
                     self.carrier[c] = car;
@@ -364,41 +338,10 @@ impl Osc {
                     }
                     self.carrier[c] = car;
                 }
-                if s.pho_on {
-                    for (p, d) in ph.iter_mut().zip(dturns[..n].iter()) {
-                        *p = if c == 0 {
-                            p.wrapping_sub(*d)
-                        } else {
-                            p.wrapping_add(*d)
-                        };
-                    }
-                }
-                for (o, p) in sig.iter_mut().zip(ph.iter()) {
-                    *o = math::sin_turns(*p);
-                }
+                sine_block(sig, ph, s.pho_on.then_some(&dturns[..n]), c);
                 let am0 = self.am[c];
                 self.am[c] = am0.wrapping_add(e.am_inc.wrapping_mul(n as u64));
-                if e.am_depth != 0.0 {
-                    let mut ap = am0;
-                    if e.am_skew.is_symmetric() {
-                        for o in sig.iter_mut() {
-                            let env = am_gain(e.am_depth, sine_q64_24(ap));
-                            *o = *o * env * e.amp;
-                            ap = ap.wrapping_add(e.am_inc);
-                        }
-                    } else {
-                        for o in sig.iter_mut() {
-                            let env = am_gain(e.am_depth, e.am_skew.sine(unit(ap)));
-                            *o = *o * env * e.amp;
-                            ap = ap.wrapping_add(e.am_inc);
-                        }
-                    }
-                } else {
-                    // `sig · 1.0 · amp` = `sig · amp` exactly.
-                    for o in sig.iter_mut() {
-                        *o *= e.amp;
-                    }
-                }
+                am_amp_block(sig, e.am_depth, &e.am_skew, am0, e.am_inc, e.amp);
             }
             for (k, f) in chunk.iter_mut().enumerate() {
                 *f = [sig[0][k], sig[1][k]];
@@ -411,6 +354,21 @@ impl Osc {
             self.am[c] = closed_phase(s.ear[c].am_rate, dt, s.ear[c].am_off_rad, i);
         }
         self.pho = closed_phase(s.pho_rate, dt, 0.0, i);
+    }
+}
+
+/// [`Osc::constant_block`] as an [`entrain_simd::Kernel`], so that it runs with the
+/// widest vectors the CPU has (the same bits).
+struct ConstantBlock<'a> {
+    osc: &'a mut Osc,
+    s: &'a Snap,
+    out: &'a mut [Frame],
+}
+
+impl entrain_simd::Kernel for ConstantBlock<'_> {
+    #[inline(always)]
+    fn run(&mut self) {
+        self.osc.constant_block(self.s, self.out);
     }
 }
 
@@ -469,10 +427,6 @@ impl FastRamp {
 /// stays independent of the block size, and a seek (closed form at the last anchor, then
 /// the same per-sample steps) reproduces the render bit for bit.
 pub const ANCHOR: u64 = 1 << 16;
-
-/// Frames per pass of the constant-region kernel ([`Osc::constant_block`]): small enough
-/// that its per-ear arrays stay in L1, large enough to amortise the per-chunk decisions.
-const KERNEL: usize = 64;
 
 /// The state of a constant region at its first sample.
 #[derive(Clone, Copy, Debug, Default)]
@@ -768,7 +722,11 @@ impl BinauralBeat {
                 let run = ((out.len() - k) as u64).min(if since == 0 { ANCHOR } else { to_anchor })
                     as usize;
                 self.reanchor(self.i);
-                self.osc.constant_block(&self.after, &mut out[k..k + run]);
+                entrain_simd::run(&mut ConstantBlock {
+                    osc: &mut self.osc,
+                    s: &self.after,
+                    out: &mut out[k..k + run],
+                });
                 self.i += run as u64;
                 k += run;
             } else {

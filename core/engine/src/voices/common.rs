@@ -2,7 +2,7 @@
 //! integral used to position a carrier anywhere without rendering what precedes it.
 
 use entrain_dsp::math;
-use entrain_dsp::osc::{LfoShape, Skew};
+use entrain_dsp::osc::{sine_q64_24, LfoShape, Skew};
 use entrain_dsp::phase::{turns_to_q64, Phase};
 
 /// Time base of one step (VOICES.md §0.1 "Sample grid").
@@ -63,6 +63,134 @@ pub fn ramp_lfo_phases(
     };
     let pho = pho_rate.map_or(0, |r| closed_phase(r, dt, 0.0, i));
     ([am_at(am[0]), am_at(am[1])], pho)
+}
+
+/// Frames per pass of the voices' constant-region block kernels: small enough that their
+/// per-ear arrays stay in L1, large enough to amortise the per-chunk decisions.
+pub const KERNEL: usize = 64;
+
+/// The vibrato of a carrier over one block-kernel chunk (VOICES.md §1.1, §2.1): for the
+/// LFO phases `first + k·fm_inc`, the vibrato `vib = half·shape(phase)`, whether the
+/// instantaneous frequency `f0 + vib` is above 0 Hz (`live`; a carrier at or below 0 Hz
+/// stands still), and the upper 32 bits of the increment [`Phase::inc_from_f32`] adds
+/// for `vib·dt` (`vinc`). Exactly the per-sample formulation's values, in loops the
+/// compiler vectorises: |vib| ≤ |half| (the shapes stay within ±(1 + 2.5e-7)), so when
+/// `|half·dt|` is small the increments are converted without a float-to-int instruction
+/// ([`Phase::inc32_from_f32_small`]).
+#[allow(clippy::too_many_arguments)] // the LFO's parameters, one per field of the ear
+#[inline(always)]
+pub fn vibrato_block(
+    shape: LfoShape,
+    skew: &Skew,
+    half: f32,
+    f0: f32,
+    dt: f32,
+    first: u64,
+    fm_inc: u64,
+    vinc: &mut [i32],
+    live: &mut [bool],
+) {
+    let small = math::fabsf(half * dt) * math::TWO_POW_32_F32 < Phase::SMALL_INC32;
+    let mut vp = first;
+    match shape {
+        LfoShape::Sine if small && skew.is_symmetric() => {
+            for (v, l) in vinc.iter_mut().zip(live.iter_mut()) {
+                let vib = half * sine_q64_24(vp);
+                *l = f0 + vib > 0.0;
+                *v = Phase::inc32_from_f32_small(vib * dt);
+                vp = vp.wrapping_add(fm_inc);
+            }
+        }
+        LfoShape::Triangle if small => {
+            for (v, l) in vinc.iter_mut().zip(live.iter_mut()) {
+                let vib = half * skew.triangle(unit(vp));
+                *l = f0 + vib > 0.0;
+                *v = Phase::inc32_from_f32_small(vib * dt);
+                vp = vp.wrapping_add(fm_inc);
+            }
+        }
+        _ => {
+            for (v, l) in vinc.iter_mut().zip(live.iter_mut()) {
+                let vib = half * shape.eval(unit(vp), skew);
+                *l = f0 + vib > 0.0;
+                *v = Phase::inc32_from_f32(vib * dt);
+                vp = vp.wrapping_add(fm_inc);
+            }
+        }
+    }
+}
+
+/// The increment of a vibrato carrier at one sample of a [`vibrato_block`]: `inc0` plus
+/// the vibrato's `vinc` (2^-32 turn), or 0 when the carrier is not `live`.
+#[inline(always)]
+pub fn vibrato_inc(inc0: u64, vinc: i32, live: bool) -> u64 {
+    if live {
+        inc0.wrapping_add(((vinc as i64) as u64) << 32)
+    } else {
+        0
+    }
+}
+
+/// The interaural phase oscillation over one block-kernel chunk (VOICES.md §1.1): for the
+/// phases `pho0 + k·inc`, the offset `half·sin(phase)` in Q0.32 turns that the left
+/// carrier subtracts and the right one adds.
+#[inline(always)]
+pub fn phase_osc_block(pho0: u64, half: f32, inc: u64, dturns: &mut [u32]) {
+    let mut p = pho0;
+    for d in dturns.iter_mut() {
+        let delta = half * math::sin_turns((p >> 32) as u32);
+        *d = math::turns_f32(delta * (1.0 / core::f32::consts::TAU));
+        p = p.wrapping_add(inc);
+    }
+}
+
+/// `sig · am_gain(depth, skewed sine of the AM phase) · amp` over one block-kernel chunk
+/// (AM phases `am0 + k·am_inc`), in the per-sample order of operations; `sig · amp`
+/// without AM (`· 1.0` is exact).
+#[inline(always)]
+pub fn am_amp_block(sig: &mut [f32], depth: f32, skew: &Skew, am0: u64, am_inc: u64, amp: f32) {
+    if depth == 0.0 {
+        for o in sig.iter_mut() {
+            *o *= amp;
+        }
+        return;
+    }
+    let mut ap = am0;
+    if skew.is_symmetric() {
+        for o in sig.iter_mut() {
+            let env = am_gain(depth, sine_q64_24(ap));
+            *o = *o * env * amp;
+            ap = ap.wrapping_add(am_inc);
+        }
+    } else {
+        for o in sig.iter_mut() {
+            let env = am_gain(depth, skew.sine(unit(ap)));
+            *o = *o * env * amp;
+            ap = ap.wrapping_add(am_inc);
+        }
+    }
+}
+
+/// `sin_turns(phase ∓ dturns)` (minus for the left ear, `c == 0`) over one chunk.
+#[inline(always)]
+pub fn sine_block(sig: &mut [f32], ph: &[u32], dturns: Option<&[u32]>, c: usize) {
+    match dturns {
+        Some(d) if c == 0 => {
+            for ((o, p), d) in sig.iter_mut().zip(ph).zip(d) {
+                *o = math::sin_turns(p.wrapping_sub(*d));
+            }
+        }
+        Some(d) => {
+            for ((o, p), d) in sig.iter_mut().zip(ph).zip(d) {
+                *o = math::sin_turns(p.wrapping_add(*d));
+            }
+        }
+        None => {
+            for (o, p) in sig.iter_mut().zip(ph) {
+                *o = math::sin_turns(*p);
+            }
+        }
+    }
 }
 
 /// Q0.64 phase → cycle position in `[0, 1)` (f32, 24 bits).

@@ -22,7 +22,8 @@
 //! (§14). Not implemented: Session-Builder auto-pan.
 
 use super::common::{
-    am_gain, closed_phase, ramp_lfo_phases, unit, unit_f64, StepClock, VibCarrier,
+    am_amp_block, am_gain, closed_phase, phase_osc_block, ramp_lfo_phases, sine_block, unit,
+    unit_f64, vibrato_block, vibrato_inc, StepClock, VibCarrier, KERNEL,
 };
 use crate::model::{IsochronicParams, TransitionSpec};
 use entrain_dsp::math;
@@ -337,24 +338,141 @@ impl IsochronicTone {
         self.kernel(&s, am, pho)
     }
 
+    /// `out.len()` frames of a constant region (`after`: the final one, else the one
+    /// before the ramp): exactly the frames of repeated [`Self::constant_frame`], computed
+    /// in passes over [`KERNEL`]-frame chunks (pulse, per-ear phase, sine and envelope
+    /// arrays) that the compiler vectorises, with the per-sample decisions (vibrato, AM,
+    /// phase oscillation, pan) taken once per chunk. The f32 operations are those of
+    /// [`Self::kernel`] in the same order: the same bits on every target.
+    #[inline(always)]
+    fn constant_block(&mut self, after: bool, out: &mut [Frame]) {
+        let s = if after { self.after } else { self.before };
+        for chunk in out.chunks_mut(KERNEL) {
+            let n = chunk.len();
+            let mut dturns = [0u32; KERNEL];
+            if s.pho_on {
+                phase_osc_block(self.pho, s.pho_half, s.pho_inc, &mut dturns[..n]);
+            }
+            self.pho = self.pho.wrapping_add(s.pho_inc.wrapping_mul(n as u64));
+            // The pulse gain (POST: the first sample is one increment into the cycle).
+            let mut iso = [0.0f32; KERNEL];
+            if s.pulse_on {
+                let mut p = self.pulse;
+                for g in iso[..n].iter_mut() {
+                    p = p.wrapping_add(s.pulse_inc);
+                    *g = s.trap.at(unit(p));
+                }
+            }
+            self.pulse = self.pulse.wrapping_add(s.pulse_inc.wrapping_mul(n as u64));
+            let mut sig = [[0.0f32; KERNEL]; 2];
+            for (c, sig) in sig.iter_mut().enumerate() {
+                let e = &s.ear[c];
+                let sig = &mut sig[..n];
+                let mut ph = [0u32; KERNEL];
+                let ph = &mut ph[..n];
+                let vib0 = self.vib[c];
+                self.vib[c] = vib0.wrapping_add(e.fm_inc.wrapping_mul(n as u64));
+                let mut car = self.carrier[c];
+                if e.fm_half != 0.0 && !s.force_mono {
+                    let first = if self.transition {
+                        vib0.wrapping_add(e.fm_inc).wrapping_add(e.fm_off)
+                    } else {
+                        vib0
+                    };
+                    let mut vinc = [0i32; KERNEL];
+                    let mut live = [false; KERNEL];
+                    let (vinc, live) = (&mut vinc[..n], &mut live[..n]);
+                    vibrato_block(
+                        LfoShape::Sine,
+                        &e.fm_skew,
+                        e.fm_half,
+                        s.base_f32,
+                        self.dt_acc_f32,
+                        first,
+                        e.fm_inc,
+                        vinc,
+                        live,
+                    );
+                    if self.transition {
+                        // PRE: each sample reads the phase before its increment.
+                        for ((p, v), l) in ph.iter_mut().zip(vinc.iter()).zip(live.iter()) {
+                            *p = (car.wrapping_add(e.start_phase) >> 32) as u32;
+                            car = car.wrapping_add(vibrato_inc(s.inc0, *v, *l));
+                        }
+                    } else {
+                        for ((p, v), l) in ph.iter_mut().zip(vinc.iter()).zip(live.iter()) {
+                            car = car.wrapping_add(vibrato_inc(s.inc0, *v, *l));
+                            *p = (car >> 32) as u32;
+                        }
+                    }
+                } else {
+                    let inc = if s.base > 0.0 { s.inc0 } else { 0 };
+                    if self.transition {
+                        for p in ph.iter_mut() {
+                            *p = (car.wrapping_add(e.start_phase) >> 32) as u32;
+                            car = car.wrapping_add(inc);
+                        }
+                    } else {
+                        for p in ph.iter_mut() {
+                            car = car.wrapping_add(inc);
+                            *p = (car >> 32) as u32;
+                        }
+                    }
+                }
+                self.carrier[c] = car;
+                sine_block(sig, ph, s.pho_on.then_some(&dturns[..n]), c);
+                // `sig · iso · env · amp`, left to right as in `kernel`.
+                for (o, g) in sig.iter_mut().zip(iso[..n].iter()) {
+                    *o *= *g;
+                }
+                let am0 = self.am[c];
+                self.am[c] = am0.wrapping_add(e.am_inc.wrapping_mul(n as u64));
+                am_amp_block(sig, e.am_depth, &e.am_skew, am0, e.am_inc, e.amp);
+            }
+            match self.pan {
+                None => {
+                    for (k, f) in chunk.iter_mut().enumerate() {
+                        *f = [sig[0][k], sig[1][k]];
+                    }
+                }
+                Some((gl, gr)) if self.transition => {
+                    for (k, f) in chunk.iter_mut().enumerate() {
+                        *f = [sig[0][k] * gl, sig[1][k] * gr];
+                    }
+                }
+                Some((gl, gr)) => {
+                    for (k, f) in chunk.iter_mut().enumerate() {
+                        let m = (sig[0][k] + sig[1][k]) * 0.5;
+                        *f = [m * gl, m * gr];
+                    }
+                }
+            }
+        }
+    }
+
+    /// Enters the constant region (`after` or the one before the ramp) at sample `i`.
+    fn enter_constant(&mut self, after: bool, i: u64) {
+        let (region, s) = if after {
+            (Region::After, self.after)
+        } else {
+            (Region::Before, self.before)
+        };
+        if self.region != region {
+            self.seed_closed(&s, i);
+            self.region = region;
+        }
+    }
+
     /// The next raw frame.
     #[inline]
     pub fn next_frame(&mut self) -> Frame {
         let i = self.i;
         self.i += 1;
         if !self.transition || self.ramp.is_settled(i) {
-            if self.region != Region::After {
-                let s = self.after;
-                self.seed_closed(&s, i);
-                self.region = Region::After;
-            }
+            self.enter_constant(true, i);
             self.constant_frame(true)
         } else if self.ramp.is_constant_over(i, 1) {
-            if self.region != Region::Before {
-                let s = self.before;
-                self.seed_closed(&s, i);
-                self.region = Region::Before;
-            }
+            self.enter_constant(false, i);
             self.constant_frame(false)
         } else {
             self.region = Region::Ramp;
@@ -371,10 +489,31 @@ impl IsochronicTone {
         }
     }
 
-    /// Renders `out.len()` raw frames.
+    /// Renders `out.len()` raw frames (exactly the frames of repeated
+    /// [`Self::next_frame`]): constant regions in blocks, the ramp sample by sample.
     pub fn process(&mut self, out: &mut [Frame]) {
-        for o in out.iter_mut() {
-            *o = self.next_frame();
+        let mut k = 0;
+        while k < out.len() {
+            let i = self.i;
+            let left = (out.len() - k) as u64;
+            let (after, run) = if !self.transition || self.ramp.is_settled(i) {
+                (true, left)
+            } else if self.ramp.is_constant_over(i, 1) {
+                (false, left.min(self.ramp.first_moving() - i))
+            } else {
+                out[k] = self.next_frame();
+                k += 1;
+                continue;
+            };
+            let run = run as usize;
+            self.enter_constant(after, i);
+            entrain_simd::run(&mut ConstantBlock {
+                v: self,
+                after,
+                out: &mut out[k..k + run],
+            });
+            self.i += run as u64;
+            k += run;
         }
     }
 
@@ -477,6 +616,21 @@ impl IsochronicTone {
             fm_inc: e.fm_inc,
             fm_rate: self.fm_rate(s, c),
         }
+    }
+}
+
+/// [`IsochronicTone::constant_block`] as an [`entrain_simd::Kernel`] (widest vectors,
+/// the same bits).
+struct ConstantBlock<'a> {
+    v: &'a mut IsochronicTone,
+    after: bool,
+    out: &'a mut [Frame],
+}
+
+impl entrain_simd::Kernel for ConstantBlock<'_> {
+    #[inline(always)]
+    fn run(&mut self) {
+        self.v.constant_block(self.after, self.out);
     }
 }
 
