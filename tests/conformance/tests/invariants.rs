@@ -11,7 +11,9 @@
 //!   `i` frames — bit for bit for static voices without vibrato, within 1e-4 otherwise
 //!   (closed-form vibrato integral and transition state; measured maxima are printed);
 //! * (e) edge cases of the format: a zero-length step is skipped, NaN is rejected with a
-//!   located error naming the key.
+//!   located error naming the key;
+//! * (f) compatible mode's global peak derived from the step peaks (no third pass) equals
+//!   the one the render pass measures, bit for bit.
 //!
 //! Tables are printed (`--nocapture`) and written to `target/conformance/invariants_*.md`.
 
@@ -41,8 +43,8 @@ const XFADE_MARGIN_S: f64 = 0.5;
 /// voice inside a long transition costs O(position), see the report of
 /// `engine_seek_cost`.
 const MAX_WINDOW_START_S: f64 = 300.0;
-/// Compatible mode analyses the whole track before the first sample (≈ 3 renders of
-/// it); other shared tracks longer than this are checked in streaming mode only, with a
+/// Compatible mode analyses the whole track before the first sample (one or two renders
+/// of it); other shared tracks longer than this are checked in streaming mode only, with a
 /// printed reason (the time budget of this file is ~30 s).
 const COMPATIBLE_MAX_S: f64 = 100.0;
 /// Shared tracks with a test of their own (always checked in both modes).
@@ -724,5 +726,73 @@ fn isochronic_blocks_equal_per_sample_frames() {
             .zip(&got)
             .all(|(x, y)| x[0].to_bits() == y[0].to_bits() && x[1].to_bits() == y[1].to_bits());
         assert!(same, "{json}");
+    }
+}
+
+/// The compatible-mode gain of `json` and the progress values the analysis reported.
+fn compatible_gain(json: &str) -> (f32, Vec<f32>) {
+    let loaded = load_track_str(json).unwrap();
+    let cfg = entrain_engine::engine::Config {
+        mode: Mode::Compatible,
+        ..Default::default()
+    };
+    let mut seen = Vec::new();
+    let e = entrain_host::build_engine(loaded.track, cfg, &mut |p| seen.push(p)).unwrap();
+    (e.output_gain(), seen)
+}
+
+/// (f) Compatible mode skips the third analysis pass (the assembled track's peak) when
+/// no placements overlap and there is no crossfade, noise or clip, deriving the peak from
+/// the step peaks (engine.rs `peak_from_steps`). Each track is compared with the same
+/// track plus a voiceless step overlapping it, which adds exact zeros but takes the full
+/// pass: the output gains must be the same bits. The progress reports show which path
+/// ran (the full pass reports between a third of the way and the end).
+#[test]
+fn compatible_peak_shortcut_equals_the_render_pass() {
+    let voice = |base: f64, amp: f64, iso: bool| {
+        let f = if iso {
+            "isochronic_tone"
+        } else {
+            "binaural_beat"
+        };
+        format!(
+            r#"{{"synth_function_name": "{f}", "is_transition": false, "params": {{
+                "ampL": {amp}, "ampR": {amp}, "baseFreq": {base}, "beatFreq": 7.0,
+                "freqOscRangeL": 3.0, "freqOscFreqL": 0.7, "ampOscDepthR": 0.4,
+                "ampOscFreqR": 0.3}}}}"#
+        )
+    };
+    let loud = [voice(220.0, 0.9, false), voice(330.0, 0.7, true)].join(",");
+    let quiet = [voice(110.0, 0.2, false), voice(440.0, 0.3, true)].join(",");
+    let quieter = [voice(150.0, 0.1, false), voice(250.0, 0.25, true)].join(",");
+    let tracks = [
+        // One step below full scale (unity gain: the global peak is its own).
+        format!(r#"{{"duration": 150.0, "voices": [{quiet}]}}"#),
+        // Two quiet steps in sequence with different peaks.
+        format!(
+            r#"{{"duration": 70.0, "voices": [{quieter}]}},
+               {{"duration": 80.0, "voices": [{quiet}]}}"#
+        ),
+        // A quiet step and one whose peak exceeds 1 (divided by it: peak 1 exactly).
+        format!(
+            r#"{{"duration": 70.0, "voices": [{quiet}]}},
+               {{"duration": 80.0, "voices": [{loud}]}}"#
+        ),
+    ];
+    let wrap = |steps: &str| {
+        format!(
+            r#"{{"global": {{"sample_rate": 8000, "crossfade_duration": 0.0}},
+                "progression": [{steps}]}}"#
+        )
+    };
+    for steps in &tracks {
+        let (fast, p_fast) = compatible_gain(&wrap(steps));
+        let silent = r#"{"start": 40.0, "duration": 20.0, "voices": []}"#;
+        let (full, p_full) = compatible_gain(&wrap(&format!("{steps}, {silent}")));
+        let late = |p: &[f32]| p.iter().filter(|&&x| x > 0.4 && x < 1.0).count();
+        assert_eq!(late(&p_fast), 0, "the shortcut did not run: {p_fast:?}");
+        assert!(late(&p_full) > 0, "the full pass did not run: {p_full:?}");
+        println!("compatible gain {fast:e} (shortcut) vs {full:e} (render pass)");
+        assert_eq!(fast.to_bits(), full.to_bits(), "{steps}");
     }
 }
