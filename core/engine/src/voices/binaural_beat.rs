@@ -20,8 +20,9 @@
 //! recomputed.
 
 use super::common::{
-    am_amp_block, am_gain, closed_phase, phase_osc_block, ramp_lfo_phases, shape_sum, sine_block,
-    unit, unit_f64, vibrato_block, vibrato_inc, StepClock, VibCarrier, KERNEL,
+    am_amp_block, am_gain, carrier_block, closed_phase, phase_osc_block, ramp_lfo_phases,
+    shape_sum, sine_block, unit, unit_f64, ChunkCarrier, ChunkVibrato, StepClock, VibCarrier,
+    KERNEL,
 };
 use crate::model::{BinauralParams, TransitionSpec};
 use entrain_dsp::math;
@@ -289,10 +290,13 @@ impl Osc {
             // Phase oscillation: the offset (Q0.32 turns) subtracted from the left
             // carrier and added to the right one.
             let mut dturns = [0u32; KERNEL];
-            if s.pho_on {
-                phase_osc_block(self.pho, s.pho_half, s.pho_inc, &mut dturns[..n]);
-            }
-            self.pho = self.pho.wrapping_add(s.pho_inc.wrapping_mul(n as u64));
+            phase_osc_block(
+                &mut self.pho,
+                s.pho_on,
+                s.pho_half,
+                s.pho_inc,
+                &mut dturns[..n],
+            );
             let mut sig = [[0.0f32; KERNEL]; 2];
             for (c, sig) in sig.iter_mut().enumerate() {
                 let e = &s.ear[c];
@@ -300,48 +304,31 @@ impl Osc {
                 // Carrier phases (Q0.32, after the per-sample increment).
                 let mut ph = [0u32; KERNEL];
                 let ph = &mut ph[..n];
-                let vib0 = self.vib[c];
-                self.vib[c] = vib0.wrapping_add(e.fm_inc.wrapping_mul(n as u64));
-                if e.fm_half != 0.0 {
-                    // Vibrato: the increments first (vectorisable), then their running sum.
-                    let first = if self.transition {
-                        vib0.wrapping_add(e.fm_inc).wrapping_add(e.fm_off)
-                    } else {
-                        vib0
-                    };
-                    let mut vinc = [0i32; KERNEL];
-                    let mut live = [false; KERNEL];
-                    let (vinc, live) = (&mut vinc[..n], &mut live[..n]);
-                    vibrato_block(
-                        self.shape,
-                        &e.fm_skew,
-                        e.fm_half,
-                        e.f0_f32,
-                        self.dt_f32,
-                        first,
-                        e.fm_inc,
-                        vinc,
-                        live,
-                    );
-                    let mut car = self.carrier[c];
-                    for ((p, v), l) in ph.iter_mut().zip(vinc.iter()).zip(live.iter()) {
-                        car = car.wrapping_add(vibrato_inc(e.inc0, *v, *l));
-                        *p = (car >> 32) as u32;
-                    }
-                    self.carrier[c] = car;
-                } else {
-                    let inc = if e.f0 > 0.0 { e.inc0 } else { 0 };
-                    let mut car = self.carrier[c];
-                    for p in ph.iter_mut() {
-                        car = car.wrapping_add(inc);
-                        *p = (car >> 32) as u32;
-                    }
-                    self.carrier[c] = car;
-                }
+                let carrier = ChunkCarrier {
+                    inc0: e.inc0,
+                    f0_positive: e.f0 > 0.0,
+                    f0_f32: e.f0_f32,
+                    fm_inc: e.fm_inc,
+                    vibrato: (e.fm_half != 0.0).then_some(ChunkVibrato {
+                        shape: self.shape,
+                        skew: &e.fm_skew,
+                        half: e.fm_half,
+                        fm_off: e.fm_off,
+                    }),
+                    dt: self.dt_f32,
+                    transition: self.transition,
+                    pre: None,
+                };
+                carrier_block(&mut self.carrier[c], &mut self.vib[c], &carrier, ph);
                 sine_block(sig, ph, s.pho_on.then_some(&dturns[..n]), c);
-                let am0 = self.am[c];
-                self.am[c] = am0.wrapping_add(e.am_inc.wrapping_mul(n as u64));
-                am_amp_block(sig, e.am_depth, &e.am_skew, am0, e.am_inc, e.amp);
+                am_amp_block(
+                    sig,
+                    e.am_depth,
+                    &e.am_skew,
+                    &mut self.am[c],
+                    e.am_inc,
+                    e.amp,
+                );
             }
             for (k, f) in chunk.iter_mut().enumerate() {
                 *f = [sig[0][k], sig[1][k]];

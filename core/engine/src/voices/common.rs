@@ -79,7 +79,7 @@ pub const KERNEL: usize = 64;
 /// ([`Phase::inc32_from_f32_small`]).
 #[allow(clippy::too_many_arguments)] // the LFO's parameters, one per field of the ear
 #[inline(always)]
-pub fn vibrato_block(
+fn vibrato_block(
     shape: LfoShape,
     skew: &Skew,
     half: f32,
@@ -123,7 +123,7 @@ pub fn vibrato_block(
 /// The increment of a vibrato carrier at one sample of a [`vibrato_block`]: `inc0` plus
 /// the vibrato's `vinc` (2^-32 turn), or 0 when the carrier is not `live`.
 #[inline(always)]
-pub fn vibrato_inc(inc0: u64, vinc: i32, live: bool) -> u64 {
+fn vibrato_inc(inc0: u64, vinc: i32, live: bool) -> u64 {
     if live {
         inc0.wrapping_add(((vinc as i64) as u64) << 32)
     } else {
@@ -131,24 +131,123 @@ pub fn vibrato_inc(inc0: u64, vinc: i32, live: bool) -> u64 {
     }
 }
 
-/// The interaural phase oscillation over one block-kernel chunk (VOICES.md §1.1): for the
-/// phases `pho0 + k·inc`, the offset `half·sin(phase)` in Q0.32 turns that the left
-/// carrier subtracts and the right one adds.
+/// The interaural phase oscillation over one block-kernel chunk (VOICES.md §1.1): when
+/// `on`, for the phases `pho + k·inc` the offset `half·sin(phase)` in Q0.32 turns that the
+/// left carrier subtracts and the right one adds (`dturns`, one per sample); `pho`
+/// advances by the chunk either way.
 #[inline(always)]
-pub fn phase_osc_block(pho0: u64, half: f32, inc: u64, dturns: &mut [u32]) {
-    let mut p = pho0;
-    for d in dturns.iter_mut() {
-        let delta = half * math::sin_turns((p >> 32) as u32);
-        *d = math::turns_f32(delta * (1.0 / core::f32::consts::TAU));
-        p = p.wrapping_add(inc);
+pub fn phase_osc_block(pho: &mut u64, on: bool, half: f32, inc: u64, dturns: &mut [u32]) {
+    if on {
+        let mut p = *pho;
+        for d in dturns.iter_mut() {
+            let delta = half * math::sin_turns((p >> 32) as u32);
+            *d = math::turns_f32(delta * (1.0 / core::f32::consts::TAU));
+            p = p.wrapping_add(inc);
+        }
     }
+    *pho = pho.wrapping_add(inc.wrapping_mul(dturns.len() as u64));
+}
+
+/// One ear's carrier over a block-kernel chunk: what [`carrier_block`] needs of a
+/// voice's parameter snapshot.
+#[derive(Clone, Copy)]
+pub struct ChunkCarrier<'a> {
+    /// Q0.64 increment of the carrier frequency `f0`.
+    pub inc0: u64,
+    /// `f0 > 0` (a carrier at or below 0 Hz stands still when it has no vibrato).
+    pub f0_positive: bool,
+    /// `f0` in f32, for the vibrato's "above 0 Hz" test.
+    pub f0_f32: f32,
+    /// Vibrato LFO Q0.64 increment (its phase advances even when the vibrato is off).
+    pub fm_inc: u64,
+    /// The vibrato, `None` when it is off.
+    pub vibrato: Option<ChunkVibrato<'a>>,
+    /// Accumulation step (s) in f32, for the vibrato increments.
+    pub dt: f32,
+    /// Transition variant: the vibrato LFO is integrated (POST) and read with its offset.
+    pub transition: bool,
+    /// `Some(start)`: PRE accumulation, each sample reads the phase before its increment
+    /// plus `start` (the isochronic transition); `None`: POST.
+    pub pre: Option<u64>,
+}
+
+/// The vibrato LFO of a [`ChunkCarrier`].
+#[derive(Clone, Copy)]
+pub struct ChunkVibrato<'a> {
+    /// LFO waveform.
+    pub shape: LfoShape,
+    /// LFO skew.
+    pub skew: &'a Skew,
+    /// Half the vibrato range, Hz.
+    pub half: f32,
+    /// LFO phase offset (Q0.64), read by the transition variant.
+    pub fm_off: u64,
+}
+
+/// The carrier phases (Q0.32) of one ear over a block-kernel chunk, exactly those of the
+/// voices' per-sample kernels: the vibrato's increments first ([`vibrato_block`],
+/// vectorised), then their running sum; `car` and the vibrato LFO phase `vib` advance by
+/// the chunk.
+#[inline(always)]
+pub fn carrier_block(car: &mut u64, vib: &mut u64, c: &ChunkCarrier<'_>, ph: &mut [u32]) {
+    let n = ph.len();
+    let vib0 = *vib;
+    *vib = vib0.wrapping_add(c.fm_inc.wrapping_mul(n as u64));
+    let mut acc = *car;
+    if let Some(v) = c.vibrato {
+        let first = if c.transition {
+            vib0.wrapping_add(c.fm_inc).wrapping_add(v.fm_off)
+        } else {
+            vib0
+        };
+        let mut vinc = [0i32; KERNEL];
+        let mut live = [false; KERNEL];
+        let (vinc, live) = (&mut vinc[..n], &mut live[..n]);
+        vibrato_block(
+            v.shape, v.skew, v.half, c.f0_f32, c.dt, first, c.fm_inc, vinc, live,
+        );
+        let incs = vinc.iter().zip(live.iter());
+        match c.pre {
+            Some(start) => {
+                for (p, (v, l)) in ph.iter_mut().zip(incs) {
+                    *p = (acc.wrapping_add(start) >> 32) as u32;
+                    acc = acc.wrapping_add(vibrato_inc(c.inc0, *v, *l));
+                }
+            }
+            None => {
+                for (p, (v, l)) in ph.iter_mut().zip(incs) {
+                    acc = acc.wrapping_add(vibrato_inc(c.inc0, *v, *l));
+                    *p = (acc >> 32) as u32;
+                }
+            }
+        }
+    } else {
+        let inc = if c.f0_positive { c.inc0 } else { 0 };
+        match c.pre {
+            Some(start) => {
+                for p in ph.iter_mut() {
+                    *p = (acc.wrapping_add(start) >> 32) as u32;
+                    acc = acc.wrapping_add(inc);
+                }
+            }
+            None => {
+                for p in ph.iter_mut() {
+                    acc = acc.wrapping_add(inc);
+                    *p = (acc >> 32) as u32;
+                }
+            }
+        }
+    }
+    *car = acc;
 }
 
 /// `sig · am_gain(depth, skewed sine of the AM phase) · amp` over one block-kernel chunk
-/// (AM phases `am0 + k·am_inc`), in the per-sample order of operations; `sig · amp`
-/// without AM (`· 1.0` is exact).
+/// (AM phases `am + k·am_inc`), in the per-sample order of operations; `sig · amp`
+/// without AM (`· 1.0` is exact). The AM phase `am` advances by the chunk either way.
 #[inline(always)]
-pub fn am_amp_block(sig: &mut [f32], depth: f32, skew: &Skew, am0: u64, am_inc: u64, amp: f32) {
+pub fn am_amp_block(sig: &mut [f32], depth: f32, skew: &Skew, am: &mut u64, am_inc: u64, amp: f32) {
+    let am0 = *am;
+    *am = am0.wrapping_add(am_inc.wrapping_mul(sig.len() as u64));
     if depth == 0.0 {
         for o in sig.iter_mut() {
             *o *= amp;

@@ -22,8 +22,8 @@
 //! (§14). Not implemented: Session-Builder auto-pan.
 
 use super::common::{
-    am_amp_block, am_gain, closed_phase, phase_osc_block, ramp_lfo_phases, sine_block, unit,
-    unit_f64, vibrato_block, vibrato_inc, StepClock, VibCarrier, KERNEL,
+    am_amp_block, am_gain, carrier_block, closed_phase, phase_osc_block, ramp_lfo_phases,
+    sine_block, unit, unit_f64, ChunkCarrier, ChunkVibrato, StepClock, VibCarrier, KERNEL,
 };
 use crate::model::{IsochronicParams, TransitionSpec};
 use entrain_dsp::math;
@@ -350,10 +350,13 @@ impl IsochronicTone {
         for chunk in out.chunks_mut(KERNEL) {
             let n = chunk.len();
             let mut dturns = [0u32; KERNEL];
-            if s.pho_on {
-                phase_osc_block(self.pho, s.pho_half, s.pho_inc, &mut dturns[..n]);
-            }
-            self.pho = self.pho.wrapping_add(s.pho_inc.wrapping_mul(n as u64));
+            phase_osc_block(
+                &mut self.pho,
+                s.pho_on,
+                s.pho_half,
+                s.pho_inc,
+                &mut dturns[..n],
+            );
             // The pulse gain (POST: the first sample is one increment into the cycle).
             let mut iso = [0.0f32; KERNEL];
             if s.pulse_on {
@@ -370,64 +373,36 @@ impl IsochronicTone {
                 let sig = &mut sig[..n];
                 let mut ph = [0u32; KERNEL];
                 let ph = &mut ph[..n];
-                let vib0 = self.vib[c];
-                self.vib[c] = vib0.wrapping_add(e.fm_inc.wrapping_mul(n as u64));
-                let mut car = self.carrier[c];
-                if e.fm_half != 0.0 && !s.force_mono {
-                    let first = if self.transition {
-                        vib0.wrapping_add(e.fm_inc).wrapping_add(e.fm_off)
-                    } else {
-                        vib0
-                    };
-                    let mut vinc = [0i32; KERNEL];
-                    let mut live = [false; KERNEL];
-                    let (vinc, live) = (&mut vinc[..n], &mut live[..n]);
-                    vibrato_block(
-                        LfoShape::Sine,
-                        &e.fm_skew,
-                        e.fm_half,
-                        s.base_f32,
-                        self.dt_acc_f32,
-                        first,
-                        e.fm_inc,
-                        vinc,
-                        live,
-                    );
-                    if self.transition {
-                        // PRE: each sample reads the phase before its increment.
-                        for ((p, v), l) in ph.iter_mut().zip(vinc.iter()).zip(live.iter()) {
-                            *p = (car.wrapping_add(e.start_phase) >> 32) as u32;
-                            car = car.wrapping_add(vibrato_inc(s.inc0, *v, *l));
-                        }
-                    } else {
-                        for ((p, v), l) in ph.iter_mut().zip(vinc.iter()).zip(live.iter()) {
-                            car = car.wrapping_add(vibrato_inc(s.inc0, *v, *l));
-                            *p = (car >> 32) as u32;
-                        }
-                    }
-                } else {
-                    let inc = if s.base > 0.0 { s.inc0 } else { 0 };
-                    if self.transition {
-                        for p in ph.iter_mut() {
-                            *p = (car.wrapping_add(e.start_phase) >> 32) as u32;
-                            car = car.wrapping_add(inc);
-                        }
-                    } else {
-                        for p in ph.iter_mut() {
-                            car = car.wrapping_add(inc);
-                            *p = (car >> 32) as u32;
-                        }
-                    }
-                }
-                self.carrier[c] = car;
+                let carrier = ChunkCarrier {
+                    inc0: s.inc0,
+                    f0_positive: s.base > 0.0,
+                    f0_f32: s.base_f32,
+                    fm_inc: e.fm_inc,
+                    vibrato: (e.fm_half != 0.0 && !s.force_mono).then_some(ChunkVibrato {
+                        shape: LfoShape::Sine,
+                        skew: &e.fm_skew,
+                        half: e.fm_half,
+                        fm_off: e.fm_off,
+                    }),
+                    dt: self.dt_acc_f32,
+                    transition: self.transition,
+                    // The transition's carrier is PRE-accumulated from its start phase.
+                    pre: self.transition.then_some(e.start_phase),
+                };
+                carrier_block(&mut self.carrier[c], &mut self.vib[c], &carrier, ph);
                 sine_block(sig, ph, s.pho_on.then_some(&dturns[..n]), c);
                 // `sig · iso · env · amp`, left to right as in `kernel`.
                 for (o, g) in sig.iter_mut().zip(iso[..n].iter()) {
                     *o *= *g;
                 }
-                let am0 = self.am[c];
-                self.am[c] = am0.wrapping_add(e.am_inc.wrapping_mul(n as u64));
-                am_amp_block(sig, e.am_depth, &e.am_skew, am0, e.am_inc, e.amp);
+                am_amp_block(
+                    sig,
+                    e.am_depth,
+                    &e.am_skew,
+                    &mut self.am[c],
+                    e.am_inc,
+                    e.amp,
+                );
             }
             match self.pan {
                 None => {
