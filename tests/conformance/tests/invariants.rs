@@ -687,23 +687,52 @@ fn engine_seek_cost() {
     write_report(env!("CARGO_TARGET_TMPDIR"), "invariants_seek_cost.md", &md).unwrap();
 }
 
-/// `IsochronicTone::process` (whose final constant region runs as one loop) equals
-/// `next_frame` sample by sample, for static voices (vibrato, AM, phase oscillation, pan)
+/// Renders `n` frames with `process` in blocks of odd sizes.
+fn in_odd_blocks(n: usize, mut process: impl FnMut(&mut [Frame])) -> Vec<Frame> {
+    let mut got = vec![[0.0f32; 2]; n];
+    let mut at = 0;
+    for size in [1usize, 37, 480, 4093, 5, 64].iter().cycle() {
+        if at >= n {
+            break;
+        }
+        let end = (at + size).min(n);
+        process(&mut got[at..end]);
+        at = end;
+    }
+    got
+}
+
+fn same_bits(a: &[Frame], b: &[Frame]) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|(x, y)| x[0].to_bits() == y[0].to_bits() && x[1].to_bits() == y[1].to_bits())
+}
+
+fn sample_rate_of(json: &str) -> u32 {
+    if json.contains("48000") {
+        48_000
+    } else {
+        44_100
+    }
+}
+
+/// `IsochronicTone::process` (constant regions in blocks) equals `next_frame` sample by
+/// sample, for static voices (vibrato on and off the grid, AM, phase oscillation, pan)
 /// and a transition whose ramp ends inside a block, with blocks of odd sizes.
 #[test]
 fn isochronic_blocks_equal_per_sample_frames() {
     use entrain_engine::voices::IsochronicTone;
     let cases = [
         r#"{"global":{"sample_rate":44100},"progression":[{"duration":3,"voices":[{"synth_function_name":"isochronic_tone","params":{"baseFreq":220,"beatFreq":8,"freqOscRangeL":4,"freqOscFreqL":0.5,"ampOscDepthR":0.5,"ampOscFreqR":2,"phaseOscFreq":0.3,"phaseOscRange":0.4,"panFreq":0.125,"panRangeMin":-1,"panRangeMax":1}}]}]}"#,
+        // Vibrato off the grid (fast) and skewed on it.
+        r#"{"global":{"sample_rate":44100},"progression":[{"duration":2,"voices":[{"synth_function_name":"isochronic_tone","params":{"baseFreq":300,"beatFreq":6,"freqOscRangeL":30,"freqOscFreqL":7,"freqOscRangeR":3,"freqOscFreqR":0.4,"freqOscSkewR":0.3}}]}]}"#,
         r#"{"global":{"sample_rate":48000},"progression":[{"duration":2,"voices":[{"synth_function_name":"isochronic_tone","is_transition":true,"params":{"startBaseFreq":200,"endBaseFreq":260,"startBeatFreq":6,"endBeatFreq":10,"initial_offset":0.2,"transition_duration":1.1}}]}]}"#,
+        // A transition with a vibrato on the grid before and after its ramp.
+        r#"{"global":{"sample_rate":44100},"progression":[{"duration":2,"voices":[{"synth_function_name":"isochronic_tone","is_transition":true,"params":{"startBaseFreq":200,"endBaseFreq":260,"startBeatFreq":6,"endBeatFreq":10,"startFreqOscRangeL":2,"endFreqOscRangeL":2,"startFreqOscFreqL":0.7,"endFreqOscFreqL":0.7,"initial_offset":0.3,"transition_duration":0.9}}]}]}"#,
     ];
     for json in cases {
-        let sr = if json.contains("48000") {
-            48_000
-        } else {
-            44_100
-        };
-        let (spec, clock) = voice_from_json(json, sr).unwrap();
+        let (spec, clock) = voice_from_json(json, sample_rate_of(json)).unwrap();
         let VoiceParams::Isochronic(p) = spec.params else {
             panic!("not isochronic")
         };
@@ -711,21 +740,45 @@ fn isochronic_blocks_equal_per_sample_frames() {
         let mut b = a.clone();
         let n = clock.n as usize;
         let want: Vec<Frame> = (0..n).map(|_| a.next_frame()).collect();
-        let mut got = vec![[0.0f32; 2]; n];
-        let mut at = 0;
-        for size in [1usize, 37, 480, 4093].iter().cycle() {
-            if at >= n {
-                break;
-            }
-            let end = (at + size).min(n);
-            b.process(&mut got[at..end]);
-            at = end;
-        }
-        let same = want
-            .iter()
-            .zip(&got)
-            .all(|(x, y)| x[0].to_bits() == y[0].to_bits() && x[1].to_bits() == y[1].to_bits());
-        assert!(same, "{json}");
+        let got = in_odd_blocks(n, |o| b.process(o));
+        assert!(same_bits(&want, &got), "{json}");
+    }
+}
+
+/// `BinauralBeat::process` (constant regions in blocks, ears computed once when they are
+/// twins) equals `next_frame` sample by sample: static voices with vibratos on and off
+/// the grid (sine, skewed, triangle), AM, phase oscillation, a beat of 0 Hz with equal
+/// and unequal ears, and transitions whose constant regions before and after the ramp
+/// carry a vibrato on the grid, over a vibrato anchor (`ANCHOR` = 65,536 samples).
+#[test]
+fn binaural_blocks_equal_per_sample_frames() {
+    use entrain_engine::voices::BinauralBeat;
+    let cases = [
+        r#"{"global":{"sample_rate":44100},"progression":[{"duration":2,"voices":[{"synth_function_name":"binaural_beat","params":{"baseFreq":200,"beatFreq":7,"freqOscRangeL":4,"freqOscFreqL":0.5,"freqOscRangeR":3,"freqOscFreqR":0.4,"freqOscSkewR":0.3,"ampOscDepthR":0.5,"ampOscFreqR":2,"phaseOscFreq":0.3,"phaseOscRange":0.4}}]}]}"#,
+        r#"{"global":{"sample_rate":48000},"progression":[{"duration":2,"voices":[{"synth_function_name":"binaural_beat","params":{"baseFreq":500,"beatFreq":4,"freqOscShape":"triangle","freqOscRangeL":40,"freqOscFreqL":0.4,"freqOscRangeR":30,"freqOscFreqR":9}}]}]}"#,
+        // Twins (beat 0, equal ears) and near-twins (amplitudes differ), over an anchor.
+        r#"{"global":{"sample_rate":44100},"progression":[{"duration":2,"voices":[{"synth_function_name":"binaural_beat","params":{"baseFreq":958.8,"beatFreq":0,"freqOscRangeL":16,"freqOscFreqL":0.26667,"freqOscRangeR":16,"freqOscFreqR":0.26667,"ampOscDepthL":1,"ampOscFreqL":0.5333,"ampOscDepthR":1,"ampOscFreqR":0.5333}}]}]}"#,
+        r#"{"global":{"sample_rate":44100},"progression":[{"duration":2,"voices":[{"synth_function_name":"binaural_beat","params":{"ampL":0.8,"ampR":0.64,"baseFreq":16,"beatFreq":0,"freqOscRangeL":1,"freqOscFreqL":1,"freqOscRangeR":1,"freqOscFreqR":1}}]}]}"#,
+        // Transitions: vibrato on the grid before and after the ramp (and moving in it).
+        r#"{"global":{"sample_rate":44100},"progression":[{"duration":2,"voices":[{"synth_function_name":"binaural_beat_transition","params":{"startBaseFreq":200,"endBaseFreq":300,"startBeatFreq":4,"endBeatFreq":8,"startFreqOscRangeL":3,"endFreqOscRangeL":3,"startFreqOscFreqL":0.6,"endFreqOscFreqL":0.6,"startFreqOscRangeR":2,"endFreqOscRangeR":5,"startFreqOscFreqR":0.5,"endFreqOscFreqR":0.9,"initial_offset":0.35,"transition_duration":0.8}}]}]}"#,
+        r#"{"global":{"sample_rate":44100},"progression":[{"duration":2,"voices":[{"synth_function_name":"binaural_beat_transition","params":{"startBaseFreq":400,"endBaseFreq":400,"startBeatFreq":0,"endBeatFreq":0,"startFreqOscRangeL":2,"endFreqOscRangeL":2,"startFreqOscFreqL":0.3,"endFreqOscFreqL":0.3,"startFreqOscRangeR":2,"endFreqOscRangeR":2,"startFreqOscFreqR":0.3,"endFreqOscFreqR":0.3,"startAmpL":0.5,"endAmpL":0.9,"startAmpR":0.5,"endAmpR":0.9,"initial_offset":1.6,"transition_duration":0.2}}]}]}"#,
+    ];
+    for json in cases {
+        let (spec, clock) = voice_from_json(json, sample_rate_of(json)).unwrap();
+        let VoiceParams::Binaural(p) = spec.params else {
+            panic!("not binaural: {json}")
+        };
+        let mut a = BinauralBeat::new(&p, spec.transition.as_ref(), clock);
+        let mut b = a.clone();
+        let n = clock.n as usize;
+        assert!(n > 65_536, "the case must cross an anchor");
+        let want: Vec<Frame> = (0..n).map(|_| a.next_frame()).collect();
+        let got = in_odd_blocks(n, |o| b.process(o));
+        assert!(same_bits(&want, &got), "{json}");
+        // And the ears differ where they should (the twin path must not leak).
+        let differ = want.iter().any(|f| f[0].to_bits() != f[1].to_bits());
+        let twins = p.beat_freq.start == 0.0 && p.amp[0] == p.amp[1];
+        assert_eq!(differ, !twins, "{json}");
     }
 }
 

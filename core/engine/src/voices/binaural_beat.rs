@@ -21,8 +21,8 @@
 
 use super::common::{
     am_amp_block, am_gain, carrier_block, closed_phase, phase_osc_block, ramp_lfo_phases,
-    shape_sum, sine_block, unit, unit_f64, ChunkCarrier, ChunkVibrato, StepClock, VibCarrier,
-    KERNEL,
+    shape_sum, sine_block, unit, unit_f64, vibrato_on_grid, ChunkCarrier, ChunkVibrato, StepClock,
+    VibCarrier, KERNEL, VIB_GRID,
 };
 use crate::model::{BinauralParams, TransitionSpec};
 use entrain_dsp::math;
@@ -51,6 +51,27 @@ struct Ear {
     am_skew: Skew,
 }
 
+impl Ear {
+    /// Whether `other` drives [`Osc::constant_block`]'s per-ear kernel exactly like
+    /// `self` (every field it reads, floats by their bits).
+    fn kernel_twin(&self, other: &Ear) -> bool {
+        let bits = |e: &Ear| {
+            (
+                e.amp.to_bits(),
+                e.f0 > 0.0,
+                e.f0_f32.to_bits(),
+                e.inc0,
+                e.fm_half.to_bits(),
+                e.fm_inc,
+                e.fm_off,
+                e.am_depth.to_bits(),
+                e.am_inc,
+            )
+        };
+        bits(self) == bits(other) && self.fm_skew == other.fm_skew && self.am_skew == other.am_skew
+    }
+}
+
 #[derive(Clone, Copy, Debug)]
 struct Snap {
     ear: [Ear; 2],
@@ -58,6 +79,9 @@ struct Snap {
     pho_rate: f64,
     pho_inc: u64,
     pho_on: bool,
+    /// Per ear: the vibrato is rendered on its grid in constant regions
+    /// ([`vibrato_on_grid`]; in the snapshot, where the struct has room for it).
+    fm_grid: [bool; 2],
 }
 
 /// Which parameter groups move during the transition (start ≠ end); only those are
@@ -125,12 +149,22 @@ impl Snap {
             pho_rate: 0.0,
             pho_inc: 0,
             pho_on: false,
+            fm_grid: [false; 2],
         };
         s.update(p, a, dt, &Vary::all());
         // `update` rebuilds skews only when they move; build them once here.
         for (c, e) in s.ear.iter_mut().enumerate() {
             e.fm_skew = Skew::new(p.fm[c].skew.at(a) as f32);
             e.am_skew = Skew::new(p.am[c].skew.at(a) as f32);
+            // Only constant regions read it (a ramp's snapshot keeps this one's).
+            s.fm_grid[c] = vibrato_on_grid(
+                p.fm_shape,
+                e.fm_skew_f64,
+                e.f0,
+                e.fm_half as f64,
+                e.fm_rate,
+                dt,
+            );
         }
         s
     }
@@ -266,15 +300,13 @@ impl Osc {
         out
     }
 
-    /// One frame in a constant region: the closed-form phases advance by their increments.
+    /// One frame in a constant region, sample `grid` of its vibrato grid interval: a
+    /// one-frame [`Osc::constant_block`] (one definition of a constant region's samples).
     #[inline]
-    fn constant_frame(&mut self, s: &Snap) -> Frame {
-        let am = self.am;
-        let pho = self.pho;
-        self.am[0] = am[0].wrapping_add(s.ear[0].am_inc);
-        self.am[1] = am[1].wrapping_add(s.ear[1].am_inc);
-        self.pho = pho.wrapping_add(s.pho_inc);
-        self.frame(s, am, pho)
+    fn constant_frame(&mut self, s: &Snap, grid: usize) -> Frame {
+        let mut out = [[0.0f32; 2]];
+        self.constant_block(s, grid, &mut out);
+        out[0]
     }
 
     /// `out.len()` frames of a constant region: exactly the frames of repeated
@@ -284,9 +316,30 @@ impl Osc {
     /// hoisted to one decision per chunk). The f32 operations are the same ones in the
     /// same order as in `frame`, so the bits are identical on every target.
     #[inline(always)]
-    fn constant_block(&mut self, s: &Snap, out: &mut [Frame]) {
+    fn constant_block(&mut self, s: &Snap, grid: usize, out: &mut [Frame]) {
+        let mut grid = grid;
+        // Twin ears (a beat of 0 Hz: 15 of F19-B's 25 binaural voices): the same
+        // parameters and, per chunk, the same states give the same samples, so the right
+        // ear copies the left one's and its states follow (identical bits).
+        let twins = !s.pho_on && s.fm_grid[0] == s.fm_grid[1] && s.ear[0].kernel_twin(&s.ear[1]);
         for chunk in out.chunks_mut(KERNEL) {
             let n = chunk.len();
+            if twins
+                && self.carrier[0] == self.carrier[1]
+                && self.vib[0] == self.vib[1]
+                && self.am[0] == self.am[1]
+            {
+                let mut sig = [0.0f32; KERNEL];
+                self.ear_chunk(s, 0, grid, &mut sig[..n], None);
+                (self.carrier[1], self.vib[1], self.am[1]) =
+                    (self.carrier[0], self.vib[0], self.am[0]);
+                self.pho = self.pho.wrapping_add(s.pho_inc.wrapping_mul(n as u64));
+                for (f, x) in chunk.iter_mut().zip(&sig[..n]) {
+                    *f = [*x, *x];
+                }
+                grid = (grid + n) % VIB_GRID;
+                continue;
+            }
             // Phase oscillation: the offset (Q0.32 turns) subtracted from the left
             // carrier and added to the right one.
             let mut dturns = [0u32; KERNEL];
@@ -298,42 +351,65 @@ impl Osc {
                 &mut dturns[..n],
             );
             let mut sig = [[0.0f32; KERNEL]; 2];
+            let d = s.pho_on.then_some(&dturns[..n]);
             for (c, sig) in sig.iter_mut().enumerate() {
-                let e = &s.ear[c];
-                let sig = &mut sig[..n];
-                // Carrier phases (Q0.32, after the per-sample increment).
-                let mut ph = [0u32; KERNEL];
-                let ph = &mut ph[..n];
-                let carrier = ChunkCarrier {
-                    inc0: e.inc0,
-                    f0_positive: e.f0 > 0.0,
-                    f0_f32: e.f0_f32,
-                    fm_inc: e.fm_inc,
-                    vibrato: (e.fm_half != 0.0).then_some(ChunkVibrato {
-                        shape: self.shape,
-                        skew: &e.fm_skew,
-                        half: e.fm_half,
-                        fm_off: e.fm_off,
-                    }),
-                    dt: self.dt_f32,
-                    transition: self.transition,
-                    pre: None,
-                };
-                carrier_block(&mut self.carrier[c], &mut self.vib[c], &carrier, ph);
-                sine_block(sig, ph, s.pho_on.then_some(&dturns[..n]), c);
-                am_amp_block(
-                    sig,
-                    e.am_depth,
-                    &e.am_skew,
-                    &mut self.am[c],
-                    e.am_inc,
-                    e.amp,
-                );
+                self.ear_chunk(s, c, grid, &mut sig[..n], d);
             }
             for (k, f) in chunk.iter_mut().enumerate() {
                 *f = [sig[0][k], sig[1][k]];
             }
+            grid = (grid + n) % VIB_GRID;
         }
+    }
+
+    /// What [`carrier_block`] needs of ear parameters `e` in a constant region, for a
+    /// chunk starting at sample `grid` of its vibrato grid interval.
+    #[inline(always)]
+    fn chunk_carrier<'a>(&self, e: &'a Ear, on_grid: bool, grid: usize) -> ChunkCarrier<'a> {
+        ChunkCarrier {
+            inc0: e.inc0,
+            f0_positive: e.f0 > 0.0,
+            f0_f32: e.f0_f32,
+            fm_inc: e.fm_inc,
+            vibrato: (e.fm_half != 0.0).then_some(ChunkVibrato {
+                shape: self.shape,
+                skew: &e.fm_skew,
+                half: e.fm_half,
+                fm_off: e.fm_off,
+            }),
+            dt: self.dt_f32,
+            transition: self.transition,
+            pre: None,
+            grid: on_grid.then_some(grid),
+        }
+    }
+
+    /// Ear `c`'s samples over one chunk of [`Osc::constant_block`] (`dturns`: the phase
+    /// oscillation's offsets when it is on); its carrier, vibrato and AM phases advance.
+    #[inline(always)]
+    fn ear_chunk(
+        &mut self,
+        s: &Snap,
+        c: usize,
+        grid: usize,
+        sig: &mut [f32],
+        dturns: Option<&[u32]>,
+    ) {
+        let e = &s.ear[c];
+        // Carrier phases (Q0.32, after the per-sample increment).
+        let mut ph = [0u32; KERNEL];
+        let ph = &mut ph[..sig.len()];
+        let carrier = self.chunk_carrier(e, s.fm_grid[c], grid);
+        carrier_block(&mut self.carrier[c], &mut self.vib[c], &carrier, ph);
+        sine_block(sig, ph, dturns, c);
+        am_amp_block(
+            sig,
+            e.am_depth,
+            &e.am_skew,
+            &mut self.am[c],
+            e.am_inc,
+            e.amp,
+        );
     }
 
     fn seed_closed(&mut self, s: &Snap, dt: f64, i: u64) {
@@ -349,13 +425,14 @@ impl Osc {
 struct ConstantBlock<'a> {
     osc: &'a mut Osc,
     s: &'a Snap,
+    grid: usize,
     out: &'a mut [Frame],
 }
 
 impl entrain_simd::Kernel for ConstantBlock<'_> {
     #[inline(always)]
     fn run(&mut self) {
-        self.osc.constant_block(self.s, self.out);
+        self.osc.constant_block(self.s, self.grid, self.out);
     }
 }
 
@@ -659,13 +736,15 @@ impl BinauralBeat {
                 self.enter(Region::After, i);
             }
             self.reanchor(i);
-            self.osc.constant_frame(&self.after)
+            let grid = self.grid(i);
+            self.osc.constant_frame(&self.after, grid)
         } else if self.ramp.is_constant_over(i, 1) {
             if self.region != Region::Before {
                 self.enter(Region::Before, i);
             }
             self.reanchor(i);
-            self.osc.constant_frame(&self.before)
+            let grid = self.grid(i);
+            self.osc.constant_frame(&self.before, grid)
         } else {
             if self.region != Region::Ramp {
                 self.enter(Region::Ramp, i);
@@ -700,18 +779,32 @@ impl BinauralBeat {
     pub fn process(&mut self, out: &mut [Frame]) {
         let mut k = 0;
         while k < out.len() {
-            // Fast path: a run inside the final constant region, up to the next anchor.
-            if (!self.osc.transition || self.ramp.is_settled(self.i))
-                && self.region == Region::After
-            {
-                let since = self.i - self.anchor.start;
+            let i = self.i;
+            // Fast path: a run inside an entered constant region, up to the next anchor
+            // (and, before the ramp, up to its start).
+            let (region, end) = if !self.osc.transition || self.ramp.is_settled(i) {
+                (Region::After, u64::MAX)
+            } else if self.ramp.is_constant_over(i, 1) {
+                (Region::Before, self.ramp.first_moving())
+            } else {
+                (Region::Ramp, i)
+            };
+            if region != Region::Ramp && self.region == region {
+                let since = i - self.anchor.start;
                 let to_anchor = ANCHOR - since % ANCHOR;
-                let run = ((out.len() - k) as u64).min(if since == 0 { ANCHOR } else { to_anchor })
-                    as usize;
-                self.reanchor(self.i);
+                let run = ((out.len() - k) as u64)
+                    .min(if since == 0 { ANCHOR } else { to_anchor })
+                    .min(end - i) as usize;
+                self.reanchor(i);
+                let s = if region == Region::After {
+                    &self.after
+                } else {
+                    &self.before
+                };
                 entrain_simd::run(&mut ConstantBlock {
                     osc: &mut self.osc,
-                    s: &self.after,
+                    s,
+                    grid: (since % VIB_GRID as u64) as usize,
                     out: &mut out[k..k + run],
                 });
                 self.i += run as u64;
@@ -721,6 +814,12 @@ impl BinauralBeat {
                 k += 1;
             }
         }
+    }
+
+    /// Sample `i`'s position in its vibrato grid interval (the grid starts at the
+    /// region's first sample; anchors are multiples of [`VIB_GRID`] apart).
+    fn grid(&self, i: u64) -> usize {
+        ((i - self.anchor.start) % VIB_GRID as u64) as usize
     }
 
     /// Positions the voice at sample `i` of the step without rendering what precedes it.
@@ -783,16 +882,23 @@ impl BinauralBeat {
                 } else {
                     0
                 });
-                let mut vph = a.vphase0[c].wrapping_add(e.fm_inc.wrapping_mul(base));
-                for _ in base..k {
-                    let vib = e.fm_half * self.osc.shape.eval(unit(vph), &e.fm_skew);
-                    vph = vph.wrapping_add(e.fm_inc);
-                    if e.f0_f32 + vib > 0.0 {
-                        car = car.wrapping_add(
-                            e.inc0
-                                .wrapping_add(Phase::inc_from_f32(vib * self.osc.dt_f32)),
-                        );
-                    }
+                // From the anchor at `base` (a grid point), the carrier as rendering
+                // steps it, in chunks (no output is formed).
+                let vph = a.vphase0[c].wrapping_add(e.fm_inc.wrapping_mul(base));
+                self.osc.vib[c] = if self.osc.transition {
+                    vph.wrapping_sub(e.fm_inc).wrapping_sub(e.fm_off)
+                } else {
+                    vph
+                };
+                let mut left = (k - base) as usize;
+                let mut grid = 0;
+                let mut ph = [0u32; KERNEL];
+                while left > 0 {
+                    let n = left.min(KERNEL);
+                    let carrier = self.osc.chunk_carrier(&e, s.fm_grid[c], grid);
+                    carrier_block(&mut car, &mut self.osc.vib[c], &carrier, &mut ph[..n]);
+                    grid = (grid + n) % VIB_GRID;
+                    left -= n;
                 }
                 car
             };

@@ -169,6 +169,9 @@ pub struct ChunkCarrier<'a> {
     /// `Some(start)`: PRE accumulation, each sample reads the phase before its increment
     /// plus `start` (the isochronic transition); `None`: POST.
     pub pre: Option<u64>,
+    /// `Some(m)`: the vibrato is on its grid ([`vibrato_on_grid`]) and the chunk's first
+    /// sample is sample `m` of its grid interval; `None`: the vibrato per sample.
+    pub grid: Option<usize>,
 }
 
 /// The vibrato LFO of a [`ChunkCarrier`].
@@ -200,6 +203,11 @@ pub fn carrier_block(car: &mut u64, vib: &mut u64, c: &ChunkCarrier<'_>, ph: &mu
         } else {
             vib0
         };
+        if let Some(m0) = c.grid {
+            grid_carrier(&mut acc, c, &v, first, m0, ph);
+            *car = acc;
+            return;
+        }
         let mut vinc = [0i32; KERNEL];
         let mut live = [false; KERNEL];
         let (vinc, live) = (&mut vinc[..n], &mut live[..n]);
@@ -239,6 +247,181 @@ pub fn carrier_block(car: &mut u64, vib: &mut u64, c: &ChunkCarrier<'_>, ph: &mu
         }
     }
     *car = acc;
+}
+
+/// Samples between two points of a vibrato's grid: in constant regions a slow vibrato
+/// is evaluated every `VIB_GRID` samples and its increment moves linearly in between.
+pub const VIB_GRID: usize = 16;
+
+/// `log2(2^32 / VIB_GRID)`: a grid interval's change of the vibrato increment (2^-32 turn)
+/// shifted left by this is its change per sample in 2^-64 turn, exactly.
+const VIB_GRID_SHIFT: u32 = 28;
+
+/// Largest phase error (turns) the grid may add to a carrier ([`vibrato_on_grid`]):
+/// 2e-6 turn is 1.3e-5 rad, -98 dB at full scale, an eighth of the voices' golden
+/// tolerance (1e-4).
+const VIB_GRID_MAX_ERR: f64 = 2e-6;
+
+/// Whether a carrier at `f0` Hz with a vibrato of half-range `half` Hz, `rate` Hz, sine
+/// shape with `skew`, is rendered on the vibrato grid in constant regions: its increment
+/// evaluated exactly at every [`VIB_GRID`]-th sample (from the region's start) and linear
+/// in between, in integers, so that a grid interval's carrier phases have a closed form
+/// (no per-sample LFO, no running sum: those were about 70 % of a vibrato voice's time).
+///
+/// Only where that changes nothing audible. A half-wave of the skewed sine is `half·sin(ω
+/// t)` with `ω = π·rate/w` (`w = (1 + skew)/2`, or `1 - w` for the other half); linear
+/// interpolation over intervals of `τ = VIB_GRID·dt` misses `-f''·τ³/12` of phase per
+/// interval, which adds up over the half-wave to `half·ω·τ²/6 = half·π·rate·τ²/(6w)`
+/// turns and returns over the next one (no drift). A skewed sine also has a kink at its
+/// zero crossings (the slope changes by `half·(ω₂ - ω₁)`); an interval across it errs by
+/// at most an eighth of that times `τ²`, counted as a second half-wave's worth. The bound
+/// must stay within [`VIB_GRID_MAX_ERR`], the carrier above 0 Hz with a margin (no
+/// sample stands still) and the vibrato within ±2^21·2^-32 turn per sample (±21.5 Hz at
+/// 44.1 kHz; its grid increments are then converted without a float-to-int instruction). Triangle vibratos (a corner every half cycle) stay per sample.
+/// A pure function of the parameters in f64 basic operations: the same on every target.
+pub fn vibrato_on_grid(shape: LfoShape, skew: f64, f0: f64, half: f64, rate: f64, dt: f64) -> bool {
+    // (Parameters are finite: the format rejects NaN and infinities.)
+    let above_zero = f0 > 1.001 * math::fabs(half);
+    // The grid points' increments are converted exactly only below 2^22 (2^-32 turn).
+    let small = math::fabs(half * dt) * math::TWO_POW_32 < 2_097_152.0;
+    if shape != LfoShape::Sine || half == 0.0 || !above_zero || !small {
+        return false;
+    }
+    let w = (0.5 + 0.5 * skew).clamp(1e-9, 1.0 - 1e-9);
+    let narrow = if w < 1.0 - w { w } else { 1.0 - w };
+    let kinks = if skew == 0.0 { 1.0 } else { 2.0 };
+    let tau = VIB_GRID as f64 * dt;
+    let err = math::fabs(half) * core::f64::consts::PI * math::fabs(rate) * tau * tau
+        / (6.0 * narrow)
+        * kinks;
+    err <= VIB_GRID_MAX_ERR
+}
+
+/// Grid points a [`KERNEL`]-sample chunk can touch (it may start in the middle of an
+/// interval), rounded up to a vector's width.
+const GRID_POINTS: usize = 8;
+const _: () = assert!(KERNEL / VIB_GRID + 2 <= GRID_POINTS);
+
+/// `(multiplier of the first increment, multiplier of the per-sample change)` that give
+/// the phase sample `j` of a grid interval reads, from the accumulator before the
+/// interval's first sample: POST `(j + 1, j(j + 1)/2)`, PRE `(j, j(j - 1)/2)`.
+const GRID_POST: ([u64; VIB_GRID], [u64; VIB_GRID]) = grid_tables(1);
+const GRID_PRE: ([u64; VIB_GRID], [u64; VIB_GRID]) = grid_tables(0);
+
+const fn grid_tables(post: u64) -> ([u64; VIB_GRID], [u64; VIB_GRID]) {
+    let mut m = [0u64; VIB_GRID];
+    let mut t = [0u64; VIB_GRID];
+    let mut j = 0;
+    while j < VIB_GRID {
+        let c = j as u64 + post;
+        m[j] = c;
+        t[j] = if c > 0 { c * (c - 1) / 2 } else { 0 };
+        j += 1;
+    }
+    (m, t)
+}
+
+/// The carrier phases of a chunk whose vibrato is on its grid ([`vibrato_on_grid`]):
+/// LFO phase `first` at the chunk's first sample, which is sample `m0` of its grid
+/// interval.
+#[inline(always)]
+fn grid_carrier(
+    acc: &mut u64,
+    c: &ChunkCarrier<'_>,
+    v: &ChunkVibrato<'_>,
+    first: u64,
+    m0: usize,
+    ph: &mut [u32],
+) {
+    let gp = first.wrapping_sub(c.fm_inc.wrapping_mul(m0 as u64));
+    let pts = grid_points(v, c.fm_inc, c.dt, gp);
+    grid_phases(acc, c.inc0, &pts, m0, c.pre, ph);
+}
+
+/// The vibrato increments (2^-32 turn) at the grid points from LFO phase `gp` on (one
+/// every [`VIB_GRID`] samples of LFO increment `fm_inc`): `half·shape(phase)·dt` to the
+/// nearest integer, vectorised.
+#[inline(always)]
+fn grid_points(v: &ChunkVibrato<'_>, fm_inc: u64, dt: f32, gp: u64) -> [i64; GRID_POINTS] {
+    let step = fm_inc.wrapping_mul(VIB_GRID as u64);
+    let mut vib = [0.0f32; GRID_POINTS];
+    let mut p = gp;
+    if v.shape == LfoShape::Sine && v.skew.is_symmetric() {
+        for x in vib.iter_mut() {
+            *x = v.half * sine_q64_24(p);
+            p = p.wrapping_add(step);
+        }
+    } else {
+        for x in vib.iter_mut() {
+            *x = v.half * v.shape.eval(unit(p), v.skew);
+            p = p.wrapping_add(step);
+        }
+    }
+    let mut pts = [0i64; GRID_POINTS];
+    for (q, x) in pts.iter_mut().zip(vib) {
+        *q = nearest_i32(x * dt * math::TWO_POW_32_F32) as i64;
+    }
+    pts
+}
+
+/// `x` to the nearest integer (ties to even) for |x| < 2^22: adding 1.5·2^23 (whose ulp
+/// is 1) rounds, and the integer is read from the bits, with no float-to-int instruction
+/// (it vectorises). [`vibrato_on_grid`] keeps the grid's increments below 2^21.
+#[inline(always)]
+fn nearest_i32(x: f32) -> i32 {
+    const M: f32 = 12_582_912.0;
+    ((x + M).to_bits() as i32).wrapping_sub(M.to_bits() as i32)
+}
+
+/// The carrier phases of one chunk on the vibrato grid: from the accumulator `acc`
+/// (advanced by the chunk), carrier increment `inc0`, the grid points' vibrato increments
+/// `pts` (2^-32 turn; `pts[0]` at or before the first sample, which is sample `m0` of its
+/// interval) and PRE (`Some(start)`) or POST accumulation. In an interval the increment
+/// of sample `j` is `b + j·d` (2^-64 turn, wrapping): `b` from the vibrato at the
+/// interval's first point, `d` its change to the next point over [`VIB_GRID`] samples,
+/// exact in integers; the phases are then a closed form in `j` (the values of the
+/// per-sample running sum, without the serial dependency).
+#[inline(always)]
+fn grid_phases(
+    acc: &mut u64,
+    inc0: u64,
+    pts: &[i64; GRID_POINTS],
+    m0: usize,
+    pre: Option<u64>,
+    ph: &mut [u32],
+) {
+    let (mults, tris) = if pre.is_some() { GRID_PRE } else { GRID_POST };
+    let start = pre.unwrap_or(0);
+    let mut m = m0;
+    let mut pos = 0;
+    let mut g = 0;
+    while pos < ph.len() {
+        let (va, vb) = (pts[g], pts[g + 1]);
+        let cnt = (VIB_GRID - m).min(ph.len() - pos);
+        let d = ((vb - va) as u64) << VIB_GRID_SHIFT;
+        let b = inc0
+            .wrapping_add((va as u64) << 32)
+            .wrapping_add(d.wrapping_mul(m as u64));
+        let a = acc.wrapping_add(start);
+        for ((p, k), t) in ph[pos..pos + cnt]
+            .iter_mut()
+            .zip(&mults[..cnt])
+            .zip(&tris[..cnt])
+        {
+            *p = (a
+                .wrapping_add(k.wrapping_mul(b))
+                .wrapping_add(t.wrapping_mul(d))
+                >> 32) as u32;
+        }
+        // The accumulator after `cnt` samples: `cnt·b + cnt(cnt - 1)/2·d`.
+        let n = cnt as u64;
+        *acc = acc
+            .wrapping_add(n.wrapping_mul(b))
+            .wrapping_add((n * (n - 1) / 2).wrapping_mul(d));
+        pos += cnt;
+        m = 0;
+        g += 1;
+    }
 }
 
 /// `sig · am_gain(depth, skewed sine of the AM phase) · amp` over one block-kernel chunk
@@ -462,6 +645,124 @@ mod tests {
                 "{shape:?} {skew}: {direct} vs {closed}"
             );
         }
+    }
+
+    /// The grid's closed form equals its definition, the running sum of the per-sample
+    /// increments `inc0 + pts[g]·2^32 + m·(pts[g+1] - pts[g])·2^28` (interval `g`, sample
+    /// `m` of it), for POST and PRE, every start offset and chunk length, vibrato
+    /// increments of both signs and accumulators near the wrap.
+    #[test]
+    fn grid_phases_equal_the_running_sum() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for case in 0..400 {
+            let mut pts = [0i64; GRID_POINTS];
+            for p in pts.iter_mut() {
+                *p = (next() % (1 << 22)) as i64 - (1 << 21);
+            }
+            let inc0 = next() >> 2;
+            let acc0 = if case % 3 == 0 {
+                u64::MAX - (next() % 1000)
+            } else {
+                next()
+            };
+            let m0 = (next() % VIB_GRID as u64) as usize;
+            let n = 1 + (next() % KERNEL as u64) as usize;
+            let pre = (case % 2 == 0).then(&mut next);
+            let mut acc = acc0;
+            let mut got = [0u32; KERNEL];
+            grid_phases(&mut acc, inc0, &pts, m0, pre, &mut got[..n]);
+            let mut want_acc = acc0;
+            for (k, w) in got[..n].iter().enumerate() {
+                let (g, m) = ((m0 + k) / VIB_GRID, (m0 + k) % VIB_GRID);
+                let slope = ((pts[g + 1] - pts[g]) as u64) << 28;
+                let inc = inc0
+                    .wrapping_add((pts[g] as u64) << 32)
+                    .wrapping_add(slope.wrapping_mul(m as u64));
+                let want = match pre {
+                    Some(start) => {
+                        let p = (want_acc.wrapping_add(start) >> 32) as u32;
+                        want_acc = want_acc.wrapping_add(inc);
+                        p
+                    }
+                    None => {
+                        want_acc = want_acc.wrapping_add(inc);
+                        (want_acc >> 32) as u32
+                    }
+                };
+                assert_eq!(*w, want, "case {case}, sample {k}");
+            }
+            assert_eq!(acc, want_acc, "case {case}: accumulator");
+        }
+    }
+
+    /// The grid points' conversion is round-to-nearest-even over its whole range.
+    #[test]
+    fn nearest_i32_rounds_to_nearest_even() {
+        for &x in &[
+            0.0f32,
+            0.5,
+            1.5,
+            2.5,
+            -0.5,
+            -1.5,
+            -2.5,
+            0.49999997,
+            -0.49999997,
+        ] {
+            assert_eq!(nearest_i32(x), x.round_ties_even() as i32, "{x}");
+        }
+        let mut x = -4_194_303.5f32;
+        while x < 4_194_303.5 {
+            assert_eq!(nearest_i32(x), x.round_ties_even() as i32, "{x}");
+            x += 997.3125;
+        }
+    }
+
+    /// The grid is used for the presets' slow vibratos and refused where its bound or the
+    /// conversion's range would not hold.
+    #[test]
+    fn vibrato_grid_decision() {
+        let dt = 1.0 / 44_100.0;
+        // F19-B: ±8 Hz at 0.267 Hz on ~1 kHz; ±0.5 Hz at 1 Hz on 16 Hz.
+        assert!(vibrato_on_grid(
+            LfoShape::Sine,
+            0.0,
+            958.8,
+            8.0,
+            0.26667,
+            dt
+        ));
+        assert!(vibrato_on_grid(LfoShape::Sine, 0.0, 16.0, 0.5, 1.0, dt));
+        // Bound: half·π·rate·τ²/3 ≤ 2e-6 turn; ±8 Hz allows up to ≈ 1.8 Hz.
+        assert!(vibrato_on_grid(LfoShape::Sine, 0.0, 500.0, 8.0, 1.7, dt));
+        assert!(!vibrato_on_grid(LfoShape::Sine, 0.0, 500.0, 8.0, 2.0, dt));
+        // Skew narrows a half-wave and adds kinks.
+        assert!(!vibrato_on_grid(LfoShape::Sine, 0.8, 500.0, 8.0, 1.0, dt));
+        // Triangles, carriers that may reach 0 Hz, vibratos beyond ±2^21 (±21.5 Hz).
+        assert!(!vibrato_on_grid(
+            LfoShape::Triangle,
+            0.0,
+            500.0,
+            0.5,
+            0.1,
+            dt
+        ));
+        assert!(!vibrato_on_grid(LfoShape::Sine, 0.0, 8.0, 8.0, 0.1, dt));
+        assert!(!vibrato_on_grid(
+            LfoShape::Sine,
+            0.0,
+            5000.0,
+            25.0,
+            0.01,
+            dt
+        ));
+        assert!(!vibrato_on_grid(LfoShape::Sine, 0.0, 500.0, 0.0, 1.0, dt));
     }
 
     #[test]

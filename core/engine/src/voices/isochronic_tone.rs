@@ -23,7 +23,8 @@
 
 use super::common::{
     am_amp_block, am_gain, carrier_block, closed_phase, phase_osc_block, ramp_lfo_phases,
-    sine_block, unit, unit_f64, ChunkCarrier, ChunkVibrato, StepClock, VibCarrier, KERNEL,
+    sine_block, unit, unit_f64, vibrato_on_grid, ChunkCarrier, ChunkVibrato, StepClock, VibCarrier,
+    KERNEL, VIB_GRID,
 };
 use crate::model::{IsochronicParams, TransitionSpec};
 use entrain_dsp::math;
@@ -41,6 +42,8 @@ struct Ear {
     fm_off: u64,
     fm_skew: Skew,
     fm_skew_f64: f64,
+    /// The vibrato is rendered on its grid in constant regions ([`vibrato_on_grid`]).
+    fm_grid: bool,
     am_depth: f32,
     am_inc: u64,
     am_rate: f64,
@@ -84,6 +87,7 @@ impl Snap {
                 fm_off: turns_to_q64(fm.phase_offset.at(a) / math::TAU),
                 fm_skew: Skew::new(fm.skew.at(a) as f32),
                 fm_skew_f64: fm.skew.at(a),
+                fm_grid: false,
                 am_depth: am.depth.at(a) as f32,
                 am_inc: turns_to_q64(am.freq.at(a) * dt_t),
                 am_rate: am.freq.at(a),
@@ -124,6 +128,25 @@ impl Snap {
             pho_inc: turns_to_q64(pho_f * dt_t),
             pho_on: pho_f != 0.0 || pho_r != 0.0,
         }
+    }
+
+    /// The snapshot of a constant region: [`Snap::at`] with the vibrato grid decided
+    /// (only constant regions read it; the ramp's per-sample snapshots skip the f64 work).
+    fn constant(p: &IsochronicParams, a: f64, dt_t: f64, dt_acc: f64, transition: bool) -> Self {
+        let mut s = Self::at(p, a, dt_t, dt_acc, transition);
+        let fm_dt = if transition { dt_acc } else { dt_t };
+        for (c, e) in s.ear.iter_mut().enumerate() {
+            e.fm_grid = !s.force_mono
+                && vibrato_on_grid(
+                    LfoShape::Sine,
+                    e.fm_skew_f64,
+                    s.base,
+                    e.fm_half as f64,
+                    p.fm[c].freq.at(a),
+                    fm_dt,
+                );
+        }
+        s
     }
 }
 
@@ -179,8 +202,8 @@ impl IsochronicTone {
             None => Ramp::settled(),
         };
         let dt_acc = if is_t { 1.0 / clock.sr } else { clock.dt };
-        let before = Snap::at(p, ramp.alpha(0), clock.dt, dt_acc, is_t);
-        let after = Snap::at(p, ramp.final_alpha(), clock.dt, dt_acc, is_t);
+        let before = Snap::constant(p, ramp.alpha(0), clock.dt, dt_acc, is_t);
+        let after = Snap::constant(p, ramp.final_alpha(), clock.dt, dt_acc, is_t);
         let pan = if p.pan != 0.0 {
             Some(pan2_gains(p.pan))
         } else {
@@ -326,27 +349,36 @@ impl IsochronicTone {
         }
     }
 
+    /// One frame of a constant region, sample `grid` of its vibrato grid interval: a
+    /// one-frame [`Self::constant_block`] (one definition of a constant region's samples).
     #[inline]
-    fn constant_frame(&mut self, after: bool) -> Frame {
-        let s = if after { self.after } else { self.before };
-        let am = self.am;
-        let pho = self.pho;
-        for c in 0..2 {
-            self.am[c] = self.am[c].wrapping_add(s.ear[c].am_inc);
-        }
-        self.pho = self.pho.wrapping_add(s.pho_inc);
-        self.kernel(&s, am, pho)
+    fn constant_frame(&mut self, after: bool, grid: usize) -> Frame {
+        let mut out = [[0.0f32; 2]];
+        self.constant_block(after, grid, &mut out);
+        out[0]
+    }
+
+    /// Sample `i`'s position in its vibrato grid interval: the grid starts at the
+    /// constant region's first sample (0, or the end of the transition's ramp).
+    fn grid(&self, after: bool, i: u64) -> usize {
+        let start = if after && self.transition {
+            self.ramp.first_done()
+        } else {
+            0
+        };
+        ((i - start) % VIB_GRID as u64) as usize
     }
 
     /// `out.len()` frames of a constant region (`after`: the final one, else the one
-    /// before the ramp): exactly the frames of repeated [`Self::constant_frame`], computed
+    /// before the ramp), the first one sample `grid` of its vibrato grid interval, computed
     /// in passes over [`KERNEL`]-frame chunks (pulse, per-ear phase, sine and envelope
     /// arrays) that the compiler vectorises, with the per-sample decisions (vibrato, AM,
     /// phase oscillation, pan) taken once per chunk. The f32 operations are those of
     /// [`Self::kernel`] in the same order: the same bits on every target.
     #[inline(always)]
-    fn constant_block(&mut self, after: bool, out: &mut [Frame]) {
+    fn constant_block(&mut self, after: bool, grid: usize, out: &mut [Frame]) {
         let s = if after { self.after } else { self.before };
+        let mut grid = grid;
         for chunk in out.chunks_mut(KERNEL) {
             let n = chunk.len();
             let mut dturns = [0u32; KERNEL];
@@ -388,6 +420,7 @@ impl IsochronicTone {
                     transition: self.transition,
                     // The transition's carrier is PRE-accumulated from its start phase.
                     pre: self.transition.then_some(e.start_phase),
+                    grid: e.fm_grid.then_some(grid),
                 };
                 carrier_block(&mut self.carrier[c], &mut self.vib[c], &carrier, ph);
                 sine_block(sig, ph, s.pho_on.then_some(&dturns[..n]), c);
@@ -422,6 +455,7 @@ impl IsochronicTone {
                     }
                 }
             }
+            grid = (grid + n) % VIB_GRID;
         }
     }
 
@@ -445,10 +479,10 @@ impl IsochronicTone {
         self.i += 1;
         if !self.transition || self.ramp.is_settled(i) {
             self.enter_constant(true, i);
-            self.constant_frame(true)
+            self.constant_frame(true, self.grid(true, i))
         } else if self.ramp.is_constant_over(i, 1) {
             self.enter_constant(false, i);
-            self.constant_frame(false)
+            self.constant_frame(false, self.grid(false, i))
         } else {
             self.region = Region::Ramp;
             let a = self.ramp.alpha(i);
@@ -482,9 +516,11 @@ impl IsochronicTone {
             };
             let run = run as usize;
             self.enter_constant(after, i);
+            let grid = self.grid(after, i);
             entrain_simd::run(&mut ConstantBlock {
                 v: self,
                 after,
+                grid,
                 out: &mut out[k..k + run],
             });
             self.i += run as u64;
@@ -599,13 +635,14 @@ impl IsochronicTone {
 struct ConstantBlock<'a> {
     v: &'a mut IsochronicTone,
     after: bool,
+    grid: usize,
     out: &'a mut [Frame],
 }
 
 impl entrain_simd::Kernel for ConstantBlock<'_> {
     #[inline(always)]
     fn run(&mut self) {
-        self.v.constant_block(self.after, self.out);
+        self.v.constant_block(self.after, self.grid, self.out);
     }
 }
 
