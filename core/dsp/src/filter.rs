@@ -153,6 +153,36 @@ impl Sos {
         st
     }
 
+    /// Steady-state states of the cascade for a constant stereo input, in the two-lane
+    /// layout of [`Sos::tick_frame`].
+    pub fn steady_state_frame(&self, u: Frame) -> FrameState {
+        let (l, r) = (self.steady_state(u[0]), self.steady_state(u[1]));
+        core::array::from_fn(|i| [[l[i][0], r[i][0]], [l[i][1], r[i][1]]])
+    }
+
+    /// One stereo frame through the cascade: [`Sos::tick`] on each channel, the same
+    /// operations in the same order, written lane-wise (`st[section][state][channel]`) so
+    /// that the two channels share vector instructions.
+    #[inline]
+    pub fn tick_frame(&self, st: &mut FrameState, x: Frame) -> Frame {
+        let mut v = x;
+        for (sec, s) in self.sections[..self.len].iter().zip(st.iter_mut()) {
+            let [b0, b1, b2] = sec.b;
+            let [a1, a2] = sec.a;
+            let y = [b0 * v[0] + s[0][0], b0 * v[1] + s[0][1]];
+            s[0] = [
+                math::flush_denormal(b1 * v[0] - a1 * y[0] + s[1][0]),
+                math::flush_denormal(b1 * v[1] - a1 * y[1] + s[1][1]),
+            ];
+            s[1] = [
+                math::flush_denormal(b2 * v[0] - a2 * y[0]),
+                math::flush_denormal(b2 * v[1] - a2 * y[1]),
+            ];
+            v = y;
+        }
+        v
+    }
+
     /// One sample through the cascade.
     #[inline]
     pub fn tick(&self, st: &mut [[f32; 2]; MAX_SECTIONS], x: f32) -> f32 {
@@ -163,6 +193,10 @@ impl Sos {
         v
     }
 }
+
+/// The state of a cascade filtering a stereo signal: per section, the two DF2T states,
+/// each as `[left, right]` ([`Sos::tick_frame`]).
+pub type FrameState = [[[f32; 2]; 2]; MAX_SECTIONS];
 
 /// A source of stereo frames pulled by a filter stage.
 pub trait FrameSource {
@@ -204,7 +238,7 @@ pub struct ZeroPhase<const CAP: usize> {
     /// Last raw frames (ring, odd extension of the tail).
     tail: [Frame; MAX_PAD + 1],
     raw_pulled: u64,
-    fwd: [[[f32; 2]; MAX_SECTIONS]; 2],
+    fwd: FrameState,
     /// Extended samples forward-filtered so far.
     produced: u64,
     /// Extended index of the first ready output, and the end of the ready region.
@@ -239,7 +273,7 @@ impl<const CAP: usize> ZeroPhase<CAP> {
             head: [[0.0; 2]; MAX_PAD + 1],
             tail: [[0.0; 2]; MAX_PAD + 1],
             raw_pulled: 0,
-            fwd: [[[0.0; 2]; MAX_SECTIONS]; 2],
+            fwd: [[[0.0; 2]; 2]; MAX_SECTIONS],
             produced: 0,
             ready_at: 0,
             ready_end: 0,
@@ -267,7 +301,7 @@ impl<const CAP: usize> ZeroPhase<CAP> {
         self.chunk = cap - look;
         self.look = look;
         self.raw_pulled = 0;
-        self.fwd = [[[0.0; 2]; MAX_SECTIONS]; 2];
+        self.fwd = [[[0.0; 2]; 2]; MAX_SECTIONS];
         self.produced = 0;
         self.ready_at = pad as u64;
         self.ready_end = pad as u64;
@@ -298,12 +332,17 @@ impl<const CAP: usize> ZeroPhase<CAP> {
 
     fn pull_raw<S: FrameSource>(&mut self, src: &mut S, out: &mut [Frame]) {
         src.fill(out);
+        // The head keeps x[0..=pad]; the tail ring is read only for the signal's last
+        // MAX_PAD + 1 frames (the tail's odd extension), so only those are stored.
+        let ring = MAX_PAD as u64 + 1;
         for f in out.iter() {
             let i = self.raw_pulled;
             if (i as usize) <= self.pad {
                 self.head[i as usize] = *f;
             }
-            self.tail[(i % (MAX_PAD as u64 + 1)) as usize] = *f;
+            if i + ring >= self.n {
+                self.tail[(i % ring) as usize] = *f;
+            }
             self.raw_pulled += 1;
         }
     }
@@ -313,17 +352,32 @@ impl<const CAP: usize> ZeroPhase<CAP> {
     }
 
     fn forward_one(&mut self, x: Frame) {
-        let j = self.produced;
+        self.forward_block(&[x]);
+    }
+
+    /// Forward-filters the extended frames `xs` (from extended index `produced` on) into
+    /// the ring, in contiguous runs with the filter state in locals.
+    fn forward_block(&mut self, xs: &[Frame]) {
+        let Some(x0) = xs.first() else {
+            return;
+        };
         if !self.started {
-            self.fwd = [self.sos.steady_state(x[0]), self.sos.steady_state(x[1])];
+            self.fwd = self.sos.steady_state_frame(*x0);
             self.started = true;
         }
-        let y = [
-            self.sos.tick(&mut self.fwd[0], x[0]),
-            self.sos.tick(&mut self.fwd[1], x[1]),
-        ];
-        self.ybuf[(j % CAP as u64) as usize] = y;
-        self.produced += 1;
+        let sos = self.sos;
+        let mut st = self.fwd;
+        let mut xs = xs;
+        while !xs.is_empty() {
+            let at = (self.produced % CAP as u64) as usize;
+            let (now, rest) = xs.split_at(xs.len().min(CAP - at));
+            for (y, x) in self.ybuf[at..at + now.len()].iter_mut().zip(now) {
+                *y = sos.tick_frame(&mut st, *x);
+            }
+            self.produced += now.len() as u64;
+            xs = rest;
+        }
+        self.fwd = st;
     }
 
     /// Forward-filters the extended signal up to extended index `upto` (exclusive).
@@ -356,9 +410,7 @@ impl<const CAP: usize> ZeroPhase<CAP> {
                     let want = ((upto - j).min(self.n - i) as usize).min(PULL);
                     let mut tmp = [[0.0f32; 2]; PULL];
                     self.pull_raw(src, &mut tmp[..want]);
-                    for f in tmp[..want].iter() {
-                        self.forward_one(*f);
-                    }
+                    self.forward_block(&tmp[..want]);
                 }
             } else {
                 // Tail: x_ext[p + n + m] = 2·x[n-1] - x[n-2-m].
@@ -370,29 +422,34 @@ impl<const CAP: usize> ZeroPhase<CAP> {
         }
     }
 
-    /// Runs the backward pass for the chunk starting at extended index `base`.
+    /// Runs the backward pass for the chunk starting at extended index `base`: from the
+    /// steady state of the last look-ahead frame backwards over the look-ahead (state
+    /// only) and the chunk (outputs stored in place), in contiguous runs of the ring.
     fn backward_chunk(&mut self, base: u64) {
         let ext_len = self.ext_len();
         let end = (base + (self.chunk + self.look) as u64).min(ext_len);
         let keep_end = (base + self.chunk as u64).min(end);
         let cap = CAP as u64;
         let y_last = self.ybuf[((end - 1) % cap) as usize];
-        let mut st = [
-            self.sos.steady_state(y_last[0]),
-            self.sos.steady_state(y_last[1]),
-        ];
+        let sos = self.sos;
+        let mut st = sos.steady_state_frame(y_last);
         let mut j = end;
         while j > base {
-            j -= 1;
-            let slot = (j % cap) as usize;
-            let y = self.ybuf[slot];
-            let z = [
-                self.sos.tick(&mut st[0], y[0]),
-                self.sos.tick(&mut st[1], y[1]),
-            ];
-            if j < keep_end {
-                self.ybuf[slot] = z;
+            // Down to the chunk's end (look-ahead) or its start, within one ring run.
+            let stop = if j > keep_end { keep_end } else { base };
+            let hi = ((j - 1) % cap) as usize;
+            let len = ((j - stop) as usize).min(hi + 1);
+            let run = &mut self.ybuf[hi + 1 - len..=hi];
+            if j > keep_end {
+                for y in run.iter().rev() {
+                    sos.tick_frame(&mut st, *y);
+                }
+            } else {
+                for y in run.iter_mut().rev() {
+                    *y = sos.tick_frame(&mut st, *y);
+                }
             }
+            j -= len as u64;
         }
         self.ready_at = base;
         self.ready_end = keep_end;
@@ -402,23 +459,30 @@ impl<const CAP: usize> ZeroPhase<CAP> {
     /// Frames past the signal length are zero.
     pub fn process<S: FrameSource>(&mut self, src: &mut S, out: &mut [Frame]) {
         let p = self.pad as u64;
-        for o in out.iter_mut() {
+        let mut k = 0;
+        while k < out.len() {
             if self.silent {
-                *o = [0.0, 0.0];
-                continue;
+                out[k..].fill([0.0, 0.0]);
+                return;
             }
             if self.ready_at >= self.ready_end {
                 let base = self.ready_end;
                 if base >= p + self.n {
-                    *o = [0.0, 0.0];
-                    continue;
+                    out[k..].fill([0.0, 0.0]);
+                    return;
                 }
                 let need = base + (self.chunk + self.look) as u64;
                 self.produce(src, need);
                 self.backward_chunk(base);
             }
-            *o = self.ybuf[(self.ready_at % CAP as u64) as usize];
-            self.ready_at += 1;
+            // Ready frames, up to the ring's end.
+            let at = (self.ready_at % CAP as u64) as usize;
+            let len = (out.len() - k)
+                .min((self.ready_end - self.ready_at) as usize)
+                .min(CAP - at);
+            out[k..k + len].copy_from_slice(&self.ybuf[at..at + len]);
+            self.ready_at += len as u64;
+            k += len;
         }
     }
 }

@@ -152,21 +152,23 @@ fn long_skewed_vibrato_matches_f64_formula() {
 }
 
 /// Vibratos right at the vibrato grid's error bound (`vibrato_on_grid`: 2e-6 turn): a
-/// sine vibrato of ±8 Hz at 1.7 Hz and a skewed one (skew 0.3) of ±4 Hz at 1.2 Hz, both
-/// checked to be on the grid, stay within that bound of the f64 formula: 2e-6 turn is
-/// 1.26e-5 rad, at amplitude 1 at most 1.26e-5 of output, plus the per-sample floor
-/// (~2e-6 above). Far tighter than the voices' tolerance (1e-4), so a weaker bound or a
-/// wrong interpolation fails here first.
+/// sine vibrato of ±8 Hz at 1.7 Hz and a skewed one (skew 0.3) of ±4 Hz at 1.2 Hz, and a
+/// full-depth AM at 1.7 Hz at the envelope grid's bound (`am_on_grid`: 1e-6), all
+/// checked to be on the grid, stay within those bounds of the f64 formula: 2e-6 turn is
+/// 1.26e-5 rad, at amplitude 1 at most 1.26e-5 of output, plus 1e-6 for the envelope
+/// and the per-sample floor (~2e-6 above). Far tighter than the voices' tolerance (1e-4),
+/// so a weaker bound or a wrong interpolation fails here first.
 #[test]
 fn long_vibrato_at_the_grid_bound_stays_within_it() {
     use entrain_dsp::osc::LfoShape;
-    use entrain_engine::voices::common::vibrato_on_grid;
+    use entrain_engine::voices::common::{am_on_grid, vibrato_on_grid};
     let dt = 1.0 / 44_100.0;
+    assert!(am_on_grid(true, 1.0, 1.7, dt));
     assert!(vibrato_on_grid(LfoShape::Sine, 0.0, 498.0, 8.0, 1.7, dt));
     assert!(vibrato_on_grid(LfoShape::Sine, 0.3, 502.0, 4.0, 1.2, dt));
     let rows = check_long(
         "vibratos at the grid bound, 120 s",
-        r#"{"global":{"sample_rate":44100},"progression":[{"duration":120,"voices":[{"synth_function_name":"binaural_beat","params":{"ampL":1,"ampR":1,"baseFreq":500,"beatFreq":4,"freqOscRangeL":16,"freqOscFreqL":1.7,"freqOscRangeR":8,"freqOscFreqR":1.2,"freqOscSkewR":0.3}}]}]}"#,
+        r#"{"global":{"sample_rate":44100},"progression":[{"duration":120,"voices":[{"synth_function_name":"binaural_beat","params":{"ampL":1,"ampR":1,"baseFreq":500,"beatFreq":4,"freqOscRangeL":16,"freqOscFreqL":1.7,"freqOscRangeR":8,"freqOscFreqR":1.2,"freqOscSkewR":0.3,"ampOscDepthR":1,"ampOscFreqR":1.7}}]}]}"#,
         44_100,
     );
     report(
@@ -174,7 +176,7 @@ fn long_vibrato_at_the_grid_bound_stays_within_it() {
         "Vibratos at the grid's error bound",
         &rows,
     );
-    let limit = 1.26e-5 + 2e-6;
+    let limit = 1.26e-5 + 1e-6 + 2e-6;
     for (n, r, s) in &rows {
         assert!(
             *r <= limit && *s <= limit,

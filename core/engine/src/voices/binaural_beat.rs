@@ -20,9 +20,9 @@
 //! recomputed.
 
 use super::common::{
-    am_amp_block, am_gain, carrier_block, closed_phase, phase_osc_block, ramp_lfo_phases,
-    shape_sum, sine_block, unit, unit_f64, vibrato_on_grid, ChunkCarrier, ChunkVibrato, StepClock,
-    VibCarrier, KERNEL, VIB_GRID,
+    am_amp_block, am_gain, am_on_grid, carrier_block, closed_phase, phase_osc_block,
+    ramp_lfo_phases, shape_sum, sine_block, unit, unit_f64, vibrato_on_grid, ChunkCarrier,
+    ChunkVibrato, StepClock, VibCarrier, KERNEL, VIB_GRID,
 };
 use crate::model::{BinauralParams, TransitionSpec};
 use entrain_dsp::math;
@@ -72,6 +72,11 @@ impl Ear {
     }
 }
 
+/// [`Snap::grid`] flag: the ear's vibrato is on the grid.
+const FM_GRID: u8 = 1;
+/// [`Snap::grid`] flag: the ear's AM envelope is on the grid.
+const AM_GRID: u8 = 2;
+
 #[derive(Clone, Copy, Debug)]
 struct Snap {
     ear: [Ear; 2],
@@ -79,9 +84,10 @@ struct Snap {
     pho_rate: f64,
     pho_inc: u64,
     pho_on: bool,
-    /// Per ear: the vibrato is rendered on its grid in constant regions
-    /// ([`vibrato_on_grid`]; in the snapshot, where the struct has room for it).
-    fm_grid: [bool; 2],
+    /// Per ear, what constant regions render on the grid: [`FM_GRID`] (the vibrato,
+    /// [`vibrato_on_grid`]) and [`AM_GRID`] (the envelope, [`am_on_grid`]); bit flags,
+    /// where the snapshot has room for them.
+    grid: [u8; 2],
 }
 
 /// Which parameter groups move during the transition (start ≠ end); only those are
@@ -149,7 +155,7 @@ impl Snap {
             pho_rate: 0.0,
             pho_inc: 0,
             pho_on: false,
-            fm_grid: [false; 2],
+            grid: [0; 2],
         };
         s.update(p, a, dt, &Vary::all());
         // `update` rebuilds skews only when they move; build them once here.
@@ -157,7 +163,7 @@ impl Snap {
             e.fm_skew = Skew::new(p.fm[c].skew.at(a) as f32);
             e.am_skew = Skew::new(p.am[c].skew.at(a) as f32);
             // Only constant regions read it (a ramp's snapshot keeps this one's).
-            s.fm_grid[c] = vibrato_on_grid(
+            let fm = vibrato_on_grid(
                 p.fm_shape,
                 e.fm_skew_f64,
                 e.f0,
@@ -165,6 +171,8 @@ impl Snap {
                 e.fm_rate,
                 dt,
             );
+            let am = am_on_grid(e.am_skew.is_symmetric(), e.am_depth as f64, e.am_rate, dt);
+            s.grid[c] = if fm { FM_GRID } else { 0 } | if am { AM_GRID } else { 0 };
         }
         s
     }
@@ -321,7 +329,7 @@ impl Osc {
         // Twin ears (a beat of 0 Hz: 15 of F19-B's 25 binaural voices): the same
         // parameters and, per chunk, the same states give the same samples, so the right
         // ear copies the left one's and its states follow (identical bits).
-        let twins = !s.pho_on && s.fm_grid[0] == s.fm_grid[1] && s.ear[0].kernel_twin(&s.ear[1]);
+        let twins = !s.pho_on && s.grid[0] == s.grid[1] && s.ear[0].kernel_twin(&s.ear[1]);
         for chunk in out.chunks_mut(KERNEL) {
             let n = chunk.len();
             if twins
@@ -399,8 +407,16 @@ impl Osc {
         // Carrier phases (Q0.32, after the per-sample increment).
         let mut ph = [0u32; KERNEL];
         let ph = &mut ph[..sig.len()];
-        let carrier = self.chunk_carrier(e, s.fm_grid[c], grid);
+        let carrier = self.chunk_carrier(e, s.grid[c] & FM_GRID != 0, grid);
         carrier_block(&mut self.carrier[c], &mut self.vib[c], &carrier, ph);
+        if e.amp == 0.0 {
+            // A silent ear (F19-B has one): its phases advance, its samples are +0.0
+            // (the product would be ±0.0; a mix of them is +0.0 either way).
+            let n = sig.len() as u64;
+            self.am[c] = self.am[c].wrapping_add(e.am_inc.wrapping_mul(n));
+            sig.fill(0.0);
+            return;
+        }
         sine_block(sig, ph, dturns, c);
         am_amp_block(
             sig,
@@ -409,6 +425,7 @@ impl Osc {
             &mut self.am[c],
             e.am_inc,
             e.amp,
+            (s.grid[c] & AM_GRID != 0).then_some(grid),
         );
     }
 
@@ -895,7 +912,7 @@ impl BinauralBeat {
                 let mut ph = [0u32; KERNEL];
                 while left > 0 {
                     let n = left.min(KERNEL);
-                    let carrier = self.osc.chunk_carrier(&e, s.fm_grid[c], grid);
+                    let carrier = self.osc.chunk_carrier(&e, s.grid[c] & FM_GRID != 0, grid);
                     carrier_block(&mut car, &mut self.osc.vib[c], &carrier, &mut ph[..n]);
                     grid = (grid + n) % VIB_GRID;
                     left -= n;

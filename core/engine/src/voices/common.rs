@@ -392,49 +392,123 @@ fn grid_phases(
 ) {
     let (mults, tris) = if pre.is_some() { GRID_PRE } else { GRID_POST };
     let start = pre.unwrap_or(0);
-    let mut m = m0;
-    let mut pos = 0;
-    let mut g = 0;
-    while pos < ph.len() {
+    // Samples `m..m + ph.len()` of interval `g`: the closed form, then the accumulator
+    // after them, `cnt·b + cnt(cnt - 1)/2·d`.
+    let mut part = |ph: &mut [u32], g: usize, m: usize| {
         let (va, vb) = (pts[g], pts[g + 1]);
-        let cnt = (VIB_GRID - m).min(ph.len() - pos);
         let d = ((vb - va) as u64) << VIB_GRID_SHIFT;
         let b = inc0
             .wrapping_add((va as u64) << 32)
             .wrapping_add(d.wrapping_mul(m as u64));
         let a = acc.wrapping_add(start);
-        for ((p, k), t) in ph[pos..pos + cnt]
-            .iter_mut()
-            .zip(&mults[..cnt])
-            .zip(&tris[..cnt])
-        {
+        for ((p, k), t) in ph.iter_mut().zip(&mults).zip(&tris) {
             *p = (a
                 .wrapping_add(k.wrapping_mul(b))
                 .wrapping_add(t.wrapping_mul(d))
                 >> 32) as u32;
         }
-        // The accumulator after `cnt` samples: `cnt·b + cnt(cnt - 1)/2·d`.
-        let n = cnt as u64;
+        let n = ph.len() as u64;
         *acc = acc
             .wrapping_add(n.wrapping_mul(b))
-            .wrapping_add((n * (n - 1) / 2).wrapping_mul(d));
-        pos += cnt;
-        m = 0;
+            .wrapping_add((n * n.saturating_sub(1) / 2).wrapping_mul(d));
+    };
+    // The rest of the first interval, whole intervals (fixed length: they unroll into
+    // vector operations), the start of the last one.
+    let head = ((VIB_GRID - m0) % VIB_GRID).min(ph.len());
+    let (first, body) = ph.split_at_mut(head);
+    part(first, 0, m0);
+    let mut g = usize::from(head > 0);
+    let mut whole = body.chunks_exact_mut(VIB_GRID);
+    for blk in whole.by_ref() {
+        part(blk, g, 0);
         g += 1;
     }
+    part(whole.into_remainder(), g, 0);
 }
+
+/// Largest envelope error the AM grid may add ([`am_on_grid`]), relative to full scale
+/// (-120 dB).
+const AM_GRID_MAX_ERR: f64 = 1e-6;
+
+/// Whether an amplitude modulation of `depth` at `rate` Hz (unskewed sine) is rendered on
+/// the grid in constant regions: its envelope evaluated exactly at every [`VIB_GRID`]-th
+/// sample (the vibrato's grid) and linear in between, which replaces a sine per sample by
+/// a multiply-add. The envelope `1 - depth·(1 + sin(ωt))/2` has `|env''| ≤ depth·ω²/2`;
+/// linear interpolation over `τ = VIB_GRID·dt` errs by at most `|env''|·τ²/8`, required ≤
+/// [`AM_GRID_MAX_ERR`] (about 1.75 Hz at full depth and 44.1 kHz). Skewed envelopes (a
+/// kink at each zero crossing) stay per sample. Basic f64 operations: the same decision
+/// on every target.
+pub fn am_on_grid(symmetric: bool, depth: f64, rate: f64, dt: f64) -> bool {
+    let w = core::f64::consts::TAU * rate;
+    let tau = VIB_GRID as f64 * dt;
+    symmetric
+        && depth != 0.0
+        && math::fabs(depth) * 0.5 * w * w * tau * tau / 8.0 <= AM_GRID_MAX_ERR
+}
+
+/// `m/VIB_GRID`: a sample's position in its grid interval (exact in f32).
+const GRID_FRAC: [f32; VIB_GRID] = {
+    let mut f = [0.0f32; VIB_GRID];
+    let mut m = 0;
+    while m < VIB_GRID {
+        f[m] = m as f32 / VIB_GRID as f32;
+        m += 1;
+    }
+    f
+};
 
 /// `sig · am_gain(depth, skewed sine of the AM phase) · amp` over one block-kernel chunk
 /// (AM phases `am + k·am_inc`), in the per-sample order of operations; `sig · amp`
-/// without AM (`· 1.0` is exact). The AM phase `am` advances by the chunk either way.
+/// without AM (`· 1.0` is exact). With `grid = Some(m0)` ([`am_on_grid`]; the chunk's
+/// first sample is sample `m0` of its grid interval) the envelope is `am_gain` at the
+/// grid points, linear in between (`e_a + (e_b - e_a)·m/16`). The AM phase `am` advances
+/// by the chunk either way.
 #[inline(always)]
-pub fn am_amp_block(sig: &mut [f32], depth: f32, skew: &Skew, am: &mut u64, am_inc: u64, amp: f32) {
+pub fn am_amp_block(
+    sig: &mut [f32],
+    depth: f32,
+    skew: &Skew,
+    am: &mut u64,
+    am_inc: u64,
+    amp: f32,
+    grid: Option<usize>,
+) {
     let am0 = *am;
     *am = am0.wrapping_add(am_inc.wrapping_mul(sig.len() as u64));
     if depth == 0.0 {
         for o in sig.iter_mut() {
             *o *= amp;
         }
+        return;
+    }
+    if let Some(m0) = grid {
+        let step = am_inc.wrapping_mul(VIB_GRID as u64);
+        let mut p = am0.wrapping_sub(am_inc.wrapping_mul(m0 as u64));
+        let mut env = [0.0f32; GRID_POINTS];
+        for e in env.iter_mut() {
+            *e = am_gain(depth, sine_q64_24(p));
+            p = p.wrapping_add(step);
+        }
+        // `sample · (e_a + (e_b - e_a)·m/16) · amp` over a part of an interval.
+        let part = |sig: &mut [f32], g: usize, frac: &[f32]| {
+            let (ea, de) = (env[g], env[g + 1] - env[g]);
+            for (o, f) in sig.iter_mut().zip(frac) {
+                *o = *o * (ea + de * f) * amp;
+            }
+        };
+        // The rest of the first interval, whole intervals (fixed length: they unroll
+        // into vector operations), the start of the last one.
+        let head = ((VIB_GRID - m0) % VIB_GRID).min(sig.len());
+        let (first, body) = sig.split_at_mut(head);
+        part(first, 0, &GRID_FRAC[m0..]);
+        let g0 = usize::from(head > 0);
+        let mut whole = body.chunks_exact_mut(VIB_GRID);
+        let mut g = g0;
+        for blk in whole.by_ref() {
+            part(blk, g, &GRID_FRAC);
+            g += 1;
+        }
+        part(whole.into_remainder(), g, &GRID_FRAC);
         return;
     }
     let mut ap = am0;

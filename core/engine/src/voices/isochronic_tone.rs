@@ -22,9 +22,9 @@
 //! (§14). Not implemented: Session-Builder auto-pan.
 
 use super::common::{
-    am_amp_block, am_gain, carrier_block, closed_phase, phase_osc_block, ramp_lfo_phases,
-    sine_block, unit, unit_f64, vibrato_on_grid, ChunkCarrier, ChunkVibrato, StepClock, VibCarrier,
-    KERNEL, VIB_GRID,
+    am_amp_block, am_gain, am_on_grid, carrier_block, closed_phase, phase_osc_block,
+    ramp_lfo_phases, sine_block, unit, unit_f64, vibrato_on_grid, ChunkCarrier, ChunkVibrato,
+    StepClock, VibCarrier, KERNEL, VIB_GRID,
 };
 use crate::model::{IsochronicParams, TransitionSpec};
 use entrain_dsp::math;
@@ -44,6 +44,8 @@ struct Ear {
     fm_skew_f64: f64,
     /// The vibrato is rendered on its grid in constant regions ([`vibrato_on_grid`]).
     fm_grid: bool,
+    /// The AM envelope is rendered on the grid in constant regions ([`am_on_grid`]).
+    am_grid: bool,
     am_depth: f32,
     am_inc: u64,
     am_rate: f64,
@@ -88,6 +90,7 @@ impl Snap {
                 fm_skew: Skew::new(fm.skew.at(a) as f32),
                 fm_skew_f64: fm.skew.at(a),
                 fm_grid: false,
+                am_grid: false,
                 am_depth: am.depth.at(a) as f32,
                 am_inc: turns_to_q64(am.freq.at(a) * dt_t),
                 am_rate: am.freq.at(a),
@@ -145,6 +148,7 @@ impl Snap {
                     p.fm[c].freq.at(a),
                     fm_dt,
                 );
+            e.am_grid = am_on_grid(e.am_skew.is_symmetric(), e.am_depth as f64, e.am_rate, dt_t);
         }
         s
     }
@@ -435,6 +439,7 @@ impl IsochronicTone {
                     &mut self.am[c],
                     e.am_inc,
                     e.amp,
+                    e.am_grid.then_some(grid),
                 );
             }
             match self.pan {
