@@ -76,6 +76,9 @@ impl Ear {
 const FM_GRID: u8 = 1;
 /// [`Snap::grid`] flag: the ear's AM envelope is on the grid.
 const AM_GRID: u8 = 2;
+/// [`Snap::grid`] flag (left ear's entry): the ears are twins ([`Ear::kernel_twin`], no
+/// phase oscillation, the same grid flags).
+const TWINS: u8 = 4;
 
 #[derive(Clone, Copy, Debug)]
 struct Snap {
@@ -85,8 +88,8 @@ struct Snap {
     pho_inc: u64,
     pho_on: bool,
     /// Per ear, what constant regions render on the grid: [`FM_GRID`] (the vibrato,
-    /// [`vibrato_on_grid`]) and [`AM_GRID`] (the envelope, [`am_on_grid`]); bit flags,
-    /// where the snapshot has room for them.
+    /// [`vibrato_on_grid`]) and [`AM_GRID`] (the envelope, [`am_on_grid`]); and
+    /// [`TWINS`] in the left ear's entry. Bit flags, where the snapshot has room for them.
     grid: [u8; 2],
 }
 
@@ -173,6 +176,11 @@ impl Snap {
             );
             let am = am_on_grid(e.am_skew.is_symmetric(), e.am_depth as f64, e.am_rate, dt);
             s.grid[c] = if fm { FM_GRID } else { 0 } | if am { AM_GRID } else { 0 };
+        }
+        // Decided once per snapshot (the Cortex-M4F paid ~2 instructions per frame and
+        // voice comparing the ears on every block).
+        if !s.pho_on && s.grid[0] == s.grid[1] && s.ear[0].kernel_twin(&s.ear[1]) {
+            s.grid[0] |= TWINS;
         }
         s
     }
@@ -329,7 +337,7 @@ impl Osc {
         // Twin ears (a beat of 0 Hz: 15 of F19-B's 25 binaural voices): the same
         // parameters and, per chunk, the same states give the same samples, so the right
         // ear copies the left one's and its states follow (identical bits).
-        let twins = !s.pho_on && s.grid[0] == s.grid[1] && s.ear[0].kernel_twin(&s.ear[1]);
+        let twins = s.grid[0] & TWINS != 0;
         for chunk in out.chunks_mut(KERNEL) {
             let n = chunk.len();
             if twins
