@@ -482,33 +482,7 @@ pub fn am_amp_block(
         return;
     }
     if let Some(m0) = grid {
-        let step = am_inc.wrapping_mul(VIB_GRID as u64);
-        let mut p = am0.wrapping_sub(am_inc.wrapping_mul(m0 as u64));
-        let mut env = [0.0f32; GRID_POINTS];
-        for e in env.iter_mut() {
-            *e = am_gain(depth, sine_q64_24(p));
-            p = p.wrapping_add(step);
-        }
-        // `sample · (e_a + (e_b - e_a)·m/16) · amp` over a part of an interval.
-        let part = |sig: &mut [f32], g: usize, frac: &[f32]| {
-            let (ea, de) = (env[g], env[g + 1] - env[g]);
-            for (o, f) in sig.iter_mut().zip(frac) {
-                *o = *o * (ea + de * f) * amp;
-            }
-        };
-        // The rest of the first interval, whole intervals (fixed length: they unroll
-        // into vector operations), the start of the last one.
-        let head = ((VIB_GRID - m0) % VIB_GRID).min(sig.len());
-        let (first, body) = sig.split_at_mut(head);
-        part(first, 0, &GRID_FRAC[m0..]);
-        let g0 = usize::from(head > 0);
-        let mut whole = body.chunks_exact_mut(VIB_GRID);
-        let mut g = g0;
-        for blk in whole.by_ref() {
-            part(blk, g, &GRID_FRAC);
-            g += 1;
-        }
-        part(whole.into_remainder(), g, &GRID_FRAC);
+        am_grid_block(sig, depth, am0, am_inc, amp, m0);
         return;
     }
     let mut ap = am0;
@@ -525,6 +499,40 @@ pub fn am_amp_block(
             ap = ap.wrapping_add(am_inc);
         }
     }
+}
+
+/// [`am_amp_block`] on the grid ([`am_on_grid`]): the envelope at the grid points from
+/// AM phase `am0` (sample `m0` of its interval), linear in between. Kept out of line:
+/// inlined into every voice's per-ear chunk it made the plain voices' kernels dearer.
+#[inline(never)]
+fn am_grid_block(sig: &mut [f32], depth: f32, am0: u64, am_inc: u64, amp: f32, m0: usize) {
+    let step = am_inc.wrapping_mul(VIB_GRID as u64);
+    let mut p = am0.wrapping_sub(am_inc.wrapping_mul(m0 as u64));
+    let mut env = [0.0f32; GRID_POINTS];
+    for e in env.iter_mut() {
+        *e = am_gain(depth, sine_q64_24(p));
+        p = p.wrapping_add(step);
+    }
+    // `sample · (e_a + (e_b - e_a)·m/16) · amp` over a part of an interval.
+    let part = |sig: &mut [f32], g: usize, frac: &[f32]| {
+        let (ea, de) = (env[g], env[g + 1] - env[g]);
+        for (o, f) in sig.iter_mut().zip(frac) {
+            *o = *o * (ea + de * f) * amp;
+        }
+    };
+    // The rest of the first interval, whole intervals (fixed length: they unroll
+    // into vector operations), the start of the last one.
+    let head = ((VIB_GRID - m0) % VIB_GRID).min(sig.len());
+    let (first, body) = sig.split_at_mut(head);
+    part(first, 0, &GRID_FRAC[m0..]);
+    let g0 = usize::from(head > 0);
+    let mut whole = body.chunks_exact_mut(VIB_GRID);
+    let mut g = g0;
+    for blk in whole.by_ref() {
+        part(blk, g, &GRID_FRAC);
+        g += 1;
+    }
+    part(whole.into_remainder(), g, &GRID_FRAC);
 }
 
 /// `sin_turns(phase ∓ dturns)` (minus for the left ear, `c == 0`) over one chunk.
