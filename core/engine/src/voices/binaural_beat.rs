@@ -340,6 +340,16 @@ impl Osc {
         let twins = s.grid[0] & TWINS != 0;
         for chunk in out.chunks_mut(KERNEL) {
             let n = chunk.len();
+            // Phase oscillation: the offset (Q0.32 turns) subtracted from the left
+            // carrier and added to the right one (off for twins; its phase advances).
+            let mut dturns = [0u32; KERNEL];
+            phase_osc_block(
+                &mut self.pho,
+                s.pho_on,
+                s.pho_half,
+                s.pho_inc,
+                &mut dturns[..n],
+            );
             if twins
                 && self.carrier[0] == self.carrier[1]
                 && self.vib[0] == self.vib[1]
@@ -349,30 +359,18 @@ impl Osc {
                 self.ear_chunk(s, 0, grid, &mut sig[..n], None);
                 (self.carrier[1], self.vib[1], self.am[1]) =
                     (self.carrier[0], self.vib[0], self.am[0]);
-                self.pho = self.pho.wrapping_add(s.pho_inc.wrapping_mul(n as u64));
                 for (f, x) in chunk.iter_mut().zip(&sig[..n]) {
                     *f = [*x, *x];
                 }
-                grid = (grid + n) % VIB_GRID;
-                continue;
-            }
-            // Phase oscillation: the offset (Q0.32 turns) subtracted from the left
-            // carrier and added to the right one.
-            let mut dturns = [0u32; KERNEL];
-            phase_osc_block(
-                &mut self.pho,
-                s.pho_on,
-                s.pho_half,
-                s.pho_inc,
-                &mut dturns[..n],
-            );
-            let mut sig = [[0.0f32; KERNEL]; 2];
-            let d = s.pho_on.then_some(&dturns[..n]);
-            for (c, sig) in sig.iter_mut().enumerate() {
-                self.ear_chunk(s, c, grid, &mut sig[..n], d);
-            }
-            for (k, f) in chunk.iter_mut().enumerate() {
-                *f = [sig[0][k], sig[1][k]];
+            } else {
+                let mut sig = [[0.0f32; KERNEL]; 2];
+                let d = s.pho_on.then_some(&dturns[..n]);
+                for (c, sig) in sig.iter_mut().enumerate() {
+                    self.ear_chunk(s, c, grid, &mut sig[..n], d);
+                }
+                for (k, f) in chunk.iter_mut().enumerate() {
+                    *f = [sig[0][k], sig[1][k]];
+                }
             }
             grid = (grid + n) % VIB_GRID;
         }

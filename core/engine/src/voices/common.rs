@@ -394,7 +394,7 @@ fn grid_phases(
     let start = pre.unwrap_or(0);
     // Samples `m..m + ph.len()` of interval `g`: the closed form, then the accumulator
     // after them, `cnt·b + cnt(cnt - 1)/2·d`.
-    let mut part = |ph: &mut [u32], g: usize, m: usize| {
+    let part = |ph: &mut [u32], g: usize, m: usize| {
         let (va, vb) = (pts[g], pts[g + 1]);
         let d = ((vb - va) as u64) << VIB_GRID_SHIFT;
         let b = inc0
@@ -412,10 +412,18 @@ fn grid_phases(
             .wrapping_add(n.wrapping_mul(b))
             .wrapping_add((n * n.saturating_sub(1) / 2).wrapping_mul(d));
     };
-    // The rest of the first interval, whole intervals (fixed length: they unroll into
-    // vector operations), the start of the last one.
-    let head = ((VIB_GRID - m0) % VIB_GRID).min(ph.len());
-    let (first, body) = ph.split_at_mut(head);
+    grid_intervals(ph, m0, part);
+}
+
+/// Walks a chunk whose first sample is sample `m0` of its grid interval, interval by
+/// interval: `part(samples, g, m)` for the samples of interval `g` (0: the one at or
+/// before the first sample) that the chunk holds, the first of them sample `m` of it.
+/// The rest of the first interval, then whole intervals (fixed length, so that `part`
+/// unrolls into vector operations), then the start of the last one.
+#[inline(always)]
+fn grid_intervals<T>(s: &mut [T], m0: usize, mut part: impl FnMut(&mut [T], usize, usize)) {
+    let head = ((VIB_GRID - m0) % VIB_GRID).min(s.len());
+    let (first, body) = s.split_at_mut(head);
     part(first, 0, m0);
     let mut g = usize::from(head > 0);
     let mut whole = body.chunks_exact_mut(VIB_GRID);
@@ -514,25 +522,12 @@ fn am_grid_block(sig: &mut [f32], depth: f32, am0: u64, am_inc: u64, amp: f32, m
         p = p.wrapping_add(step);
     }
     // `sample · (e_a + (e_b - e_a)·m/16) · amp` over a part of an interval.
-    let part = |sig: &mut [f32], g: usize, frac: &[f32]| {
+    grid_intervals(sig, m0, |sig: &mut [f32], g, m| {
         let (ea, de) = (env[g], env[g + 1] - env[g]);
-        for (o, f) in sig.iter_mut().zip(frac) {
+        for (o, f) in sig.iter_mut().zip(&GRID_FRAC[m..]) {
             *o = *o * (ea + de * f) * amp;
         }
-    };
-    // The rest of the first interval, whole intervals (fixed length: they unroll
-    // into vector operations), the start of the last one.
-    let head = ((VIB_GRID - m0) % VIB_GRID).min(sig.len());
-    let (first, body) = sig.split_at_mut(head);
-    part(first, 0, &GRID_FRAC[m0..]);
-    let g0 = usize::from(head > 0);
-    let mut whole = body.chunks_exact_mut(VIB_GRID);
-    let mut g = g0;
-    for blk in whole.by_ref() {
-        part(blk, g, &GRID_FRAC);
-        g += 1;
-    }
-    part(whole.into_remainder(), g, &GRID_FRAC);
+    });
 }
 
 /// `sin_turns(phase ∓ dturns)` (minus for the left ear, `c == 0`) over one chunk.
