@@ -44,6 +44,12 @@ impl Skew {
         self.symmetric
     }
 
+    /// The cycle position `w` of the rising half's end (the triangle's peak), in (0, 1].
+    #[inline]
+    pub fn w(&self) -> f32 {
+        self.w
+    }
+
     /// [`Skew::sine`] at the cycle position of a Q0.64 phase, `p = (phase >> 40)·2^-24`
     /// (24 bits, as the voices sample their LFOs). Without skew the Q0.32 sine phase is
     /// taken from the integer directly (`(phase >> 40) << 8`, exactly what

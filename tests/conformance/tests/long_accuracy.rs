@@ -184,3 +184,54 @@ fn long_vibrato_at_the_grid_bound_stays_within_it() {
         );
     }
 }
+
+/// Wide triangle vibratos on the grid (`vibrato_on_grid`: exact between the corners,
+/// grid points in f64, corner intervals per sample): ±265 Hz at 0.4 Hz on 15.7 kHz as in
+/// the F12-B preset, a skewed (-0.6) ±120 Hz at 3 Hz and a ±40 Hz at 7 Hz at 48 kHz,
+/// 120 s, amplitude 1. Measured 1.9e-5 at worst (the per-sample f32 path erred 2.2e-4
+/// here, beyond the voices' 1e-4: its per-sample rounding at ±265 Hz is about a unit of
+/// 2^-32 turn); corner intervals interpolated instead of summed per sample erred 3.5e-4.
+/// Either fails the limit of 4e-5.
+#[test]
+fn long_wide_triangle_vibrato_on_the_grid() {
+    use entrain_dsp::osc::LfoShape;
+    use entrain_engine::voices::common::vibrato_on_grid;
+    assert!(vibrato_on_grid(
+        LfoShape::Triangle,
+        0.0,
+        15_665.0,
+        265.0,
+        0.4,
+        1.0 / 44_100.0
+    ));
+    assert!(vibrato_on_grid(
+        LfoShape::Triangle,
+        -0.6,
+        4_000.0,
+        120.0,
+        3.0,
+        1.0 / 44_100.0
+    ));
+    let mut rows = check_long(
+        "triangle ±265 Hz at 0.4 Hz on 15.7 kHz, ±120 Hz skewed at 3 Hz, 120 s",
+        r#"{"global":{"sample_rate":44100},"progression":[{"duration":120,"voices":[{"synth_function_name":"binaural_beat","params":{"ampL":1,"ampR":1,"baseFreq":15665,"beatFreq":0,"freqOscShape":"triangle","freqOscRangeL":530,"freqOscFreqL":0.4,"freqOscPhaseOffsetL":3.14,"freqOscRangeR":240,"freqOscFreqR":3,"freqOscSkewR":-0.6}}]}]}"#,
+        44_100,
+    );
+    rows.extend(check_long(
+        "triangle ±40 Hz at 7 Hz, 48 kHz, 120 s",
+        r#"{"global":{"sample_rate":48000},"progression":[{"duration":120,"voices":[{"synth_function_name":"binaural_beat","params":{"ampL":1,"ampR":1,"baseFreq":700,"beatFreq":7,"freqOscShape":"triangle","freqOscRangeL":80,"freqOscFreqL":7,"freqOscRangeR":80,"freqOscFreqR":7,"freqOscPhaseOffsetR":1}}]}]}"#,
+        48_000,
+    ));
+    report(
+        "long_accuracy_triangle.md",
+        "Wide triangle vibratos on the grid",
+        &rows,
+    );
+    let limit = 4e-5;
+    for (n, r, s) in &rows {
+        assert!(
+            *r <= limit && *s <= limit,
+            "{n}: render {r:.3e}, seek {s:.3e}"
+        );
+    }
+}

@@ -262,39 +262,55 @@ const VIB_GRID_SHIFT: u32 = 28;
 /// tolerance (1e-4).
 const VIB_GRID_MAX_ERR: f64 = 2e-6;
 
-/// Whether a carrier at `f0` Hz with a vibrato of half-range `half` Hz, `rate` Hz, sine
-/// shape with `skew`, is rendered on the vibrato grid in constant regions: its increment
-/// evaluated exactly at every [`VIB_GRID`]-th sample (from the region's start) and linear
-/// in between, in integers, so that a grid interval's carrier phases have a closed form
-/// (no per-sample LFO, no running sum: those were about 70 % of a vibrato voice's time).
+/// Whether a carrier at `f0` Hz with a vibrato of half-range `half` Hz, `rate` Hz, of
+/// `shape` with `skew`, is rendered on the vibrato grid in constant regions: its
+/// increment evaluated at every [`VIB_GRID`]-th sample (from the region's start) and
+/// linear in between, in integers, so that a grid interval's carrier phases have a closed
+/// form (no per-sample LFO, no running sum: those were about 70 % of a vibrato voice's
+/// time). Only where that changes nothing audible; the carrier must stay above 0 Hz with
+/// a margin (no sample stands still) either way.
 ///
-/// Only where that changes nothing audible. A half-wave of the skewed sine is `half·sin(ω
-/// t)` with `ω = π·rate/w` (`w = (1 + skew)/2`, or `1 - w` for the other half); linear
-/// interpolation over intervals of `τ = VIB_GRID·dt` misses `-f''·τ³/12` of phase per
-/// interval, which adds up over the half-wave to `half·ω·τ²/6 = half·π·rate·τ²/(6w)`
-/// turns and returns over the next one (no drift). A skewed sine also has a kink at its
-/// zero crossings (the slope changes by `half·(ω₂ - ω₁)`); an interval across it errs by
-/// at most an eighth of that times `τ²`, counted as a second half-wave's worth. The bound
-/// must stay within [`VIB_GRID_MAX_ERR`], the carrier above 0 Hz with a margin (no
-/// sample stands still) and the vibrato within ±2^21·2^-32 turn per sample (±21.5 Hz at
-/// 44.1 kHz; its grid increments are then converted without a float-to-int instruction). Triangle vibratos (a corner every half cycle) stay per sample.
+/// **Sine.** A half-wave of the skewed sine is `half·sin(ω t)` with `ω = π·rate/w` (`w =
+/// (1 + skew)/2`, or `1 - w` for the other half); linear interpolation over intervals of
+/// `τ = VIB_GRID·dt` misses `-f''·τ³/12` of phase per interval, which adds up over the
+/// half-wave to `half·ω·τ²/6 = half·π·rate·τ²/(6w)` turns and returns over the next one
+/// (no drift). A skewed sine also has a kink at its zero crossings (the slope changes by
+/// `half·(ω₂ - ω₁)`); an interval across it errs by at most an eighth of that times `τ²`,
+/// counted as a second half-wave's worth. The bound must stay within
+/// [`VIB_GRID_MAX_ERR`] and the vibrato within ±2^21·2^-32 turn per sample (±21.5 Hz at
+/// 44.1 kHz; its grid increments are then converted without a float-to-int instruction).
+///
+/// **Triangle.** Linear between its two corners, so the grid is exact there (grid points
+/// in f64, [`triangle_grid_points`]); the intervals that hold a corner are rendered per
+/// sample, as the per-sample kernels do. No interpolation error at any width; the
+/// vibrato must stay within ±2^30·2^-32 turn per sample (±11 kHz at 44.1 kHz) and the
+/// LFO below a quarter cycle per interval (so an interval's corners are found by
+/// comparing phases).
+///
 /// A pure function of the parameters in f64 basic operations: the same on every target.
 pub fn vibrato_on_grid(shape: LfoShape, skew: f64, f0: f64, half: f64, rate: f64, dt: f64) -> bool {
     // (Parameters are finite: the format rejects NaN and infinities.)
-    let above_zero = f0 > 1.001 * math::fabs(half);
-    // The grid points' increments are converted exactly only below 2^22 (2^-32 turn).
-    let small = math::fabs(half * dt) * math::TWO_POW_32 < 2_097_152.0;
-    if shape != LfoShape::Sine || half == 0.0 || !above_zero || !small {
+    if half == 0.0 || f0 <= 1.001 * math::fabs(half) {
         return false;
     }
-    let w = (0.5 + 0.5 * skew).clamp(1e-9, 1.0 - 1e-9);
-    let narrow = if w < 1.0 - w { w } else { 1.0 - w };
-    let kinks = if skew == 0.0 { 1.0 } else { 2.0 };
     let tau = VIB_GRID as f64 * dt;
-    let err = math::fabs(half) * core::f64::consts::PI * math::fabs(rate) * tau * tau
-        / (6.0 * narrow)
-        * kinks;
-    err <= VIB_GRID_MAX_ERR
+    let vib = math::fabs(half * dt) * math::TWO_POW_32;
+    match shape {
+        LfoShape::Triangle => vib < 1_073_741_824.0 && rate >= 0.0 && rate * tau < 0.25,
+        LfoShape::Sine => {
+            // The grid points' increments are converted exactly only below 2^22 (2^-32 turn).
+            if vib >= 2_097_152.0 {
+                return false;
+            }
+            let w = (0.5 + 0.5 * skew).clamp(1e-9, 1.0 - 1e-9);
+            let narrow = if w < 1.0 - w { w } else { 1.0 - w };
+            let kinks = if skew == 0.0 { 1.0 } else { 2.0 };
+            let err = math::fabs(half) * core::f64::consts::PI * math::fabs(rate) * tau * tau
+                / (6.0 * narrow)
+                * kinks;
+            err <= VIB_GRID_MAX_ERR
+        }
+    }
 }
 
 /// Grid points a [`KERNEL`]-sample chunk can touch (it may start in the middle of an
@@ -334,8 +350,107 @@ fn grid_carrier(
     ph: &mut [u32],
 ) {
     let gp = first.wrapping_sub(c.fm_inc.wrapping_mul(m0 as u64));
-    let pts = grid_points(v, c.fm_inc, c.dt, gp);
-    grid_phases(acc, c.inc0, &pts, m0, c.pre, ph);
+    if v.shape == LfoShape::Triangle {
+        let (pts, corners) = triangle_grid_points(v, c.fm_inc, c.dt, gp);
+        // The intervals this chunk touches (at most five).
+        let last = (m0 + ph.len()).saturating_sub(1) / VIB_GRID;
+        if corners & ((2u32 << last) - 1) as u8 != 0 {
+            triangle_corner_chunk(acc, c, v, gp, &pts, corners, m0, ph);
+        } else {
+            grid_phases(acc, c.inc0, &pts, m0, c.pre, ph, 0, |_, _| 0);
+        }
+    } else {
+        let pts = grid_points(v, c.fm_inc, c.dt, gp);
+        grid_phases(acc, c.inc0, &pts, m0, c.pre, ph, 0, |_, _| 0);
+    }
+}
+
+/// [`grid_carrier`] for a triangle vibrato's chunk that touches a corner interval: those
+/// intervals per sample, with the increments of the per-sample kernels
+/// ([`vibrato_block`]), the others by the closed form. Out of line: two intervals per
+/// LFO cycle take it, and in line the corner loop kept the closed form from being
+/// inlined into the block kernels (it then ran without their vector instructions).
+#[allow(clippy::too_many_arguments)] // grid_carrier's state and the grid's
+#[inline(never)]
+fn triangle_corner_chunk(
+    acc: &mut u64,
+    c: &ChunkCarrier<'_>,
+    v: &ChunkVibrato<'_>,
+    gp: u64,
+    pts: &[i64; GRID_POINTS],
+    corners: u8,
+    m0: usize,
+    ph: &mut [u32],
+) {
+    let step = c.fm_inc.wrapping_mul(VIB_GRID as u64);
+    let inc_at = |g: usize, m: usize| {
+        let lp = gp
+            .wrapping_add(step.wrapping_mul(g as u64))
+            .wrapping_add(c.fm_inc.wrapping_mul(m as u64));
+        let vib = v.half * v.skew.triangle(unit(lp));
+        vibrato_inc(
+            c.inc0,
+            Phase::inc32_from_f32(vib * c.dt),
+            c.f0_f32 + vib > 0.0,
+        )
+    };
+    grid_phases(acc, c.inc0, pts, m0, c.pre, ph, corners, inc_at);
+}
+
+/// The triangle vibrato's increments (2^-32 turn) at the grid points from LFO phase `gp`
+/// on, and which grid intervals hold a corner (bit `g`: interval `g`, from point `g` to
+/// `g + 1`). The triangle is evaluated in f64 from the phase's upper 53 bits and rounded
+/// to the nearest integer: between its corners the per-sample increments then lie on the
+/// line through the grid points to within rounding (the f32 formula at each sample errs
+/// by about one unit at ±100 Hz; f64 points keep the interpolated increments at least
+/// that close, so the phase wanders no more than per sample). An interval is a corner's
+/// when the trough (phase 0) or the peak (`w`) lies in it or within two 24-bit cycle
+/// positions of it (the per-sample kernels read 24 bits), so every interval rendered by
+/// the closed form is linear.
+#[inline(always)]
+fn triangle_grid_points(
+    v: &ChunkVibrato<'_>,
+    fm_inc: u64,
+    dt: f32,
+    gp: u64,
+) -> ([i64; GRID_POINTS], u8) {
+    const MARGIN: u64 = 1 << 41;
+    let step = fm_inc.wrapping_mul(VIB_GRID as u64);
+    let w = v.skew.w();
+    let wd = w as f64;
+    let up = 2.0 / wd;
+    let down = if wd < 1.0 { 2.0 / (1.0 - wd) } else { 0.0 };
+    let scale = v.half as f64 * dt as f64 * math::TWO_POW_32;
+    // The peak's phase: the per-sample kernels rise while `(phase >> 40) < w·2^24`.
+    let peak = ((w * 16_777_216.0) as u32 as u64) << 40;
+    // `vibrato_on_grid` keeps `step` below 2^62: the span cannot wrap.
+    let span = step + 2 * MARGIN;
+    let mut pts = [0i64; GRID_POINTS];
+    let mut corners = 0u8;
+    let mut p = gp;
+    for (g, q) in pts.iter_mut().enumerate() {
+        let x = (p >> 11) as f64 * (1.0 / 9_007_199_254_740_992.0);
+        let tri = if x < wd {
+            -1.0 + x * up
+        } else {
+            1.0 - (x - wd) * down
+        };
+        *q = nearest_i64(tri * scale);
+        let lo = p.wrapping_sub(MARGIN);
+        if lo.wrapping_neg() <= span || peak.wrapping_sub(lo) <= span {
+            corners |= 1 << g;
+        }
+        p = p.wrapping_add(step);
+    }
+    (pts, corners)
+}
+
+/// `x` to the nearest integer (ties to even) for |x| < 2^51, by the magic number
+/// 1.5·2^52 (the f64 counterpart of [`nearest_i32`]).
+#[inline(always)]
+fn nearest_i64(x: f64) -> i64 {
+    const M: f64 = 6_755_399_441_055_744.0;
+    ((x + M).to_bits() as i64).wrapping_sub(M.to_bits() as i64)
 }
 
 /// The vibrato increments (2^-32 turn) at the grid points from LFO phase `gp` on (one
@@ -380,7 +495,9 @@ fn nearest_i32(x: f32) -> i32 {
 /// of sample `j` is `b + j·d` (2^-64 turn, wrapping): `b` from the vibrato at the
 /// interval's first point, `d` its change to the next point over [`VIB_GRID`] samples,
 /// exact in integers; the phases are then a closed form in `j` (the values of the
-/// per-sample running sum, without the serial dependency).
+/// per-sample running sum, without the serial dependency). The intervals flagged in
+/// `corners` (bit `g`) instead sum `inc_at(g, m)`, the increment of their sample `m`.
+#[allow(clippy::too_many_arguments)] // the grid, the accumulation and the corners
 #[inline(always)]
 fn grid_phases(
     acc: &mut u64,
@@ -389,12 +506,27 @@ fn grid_phases(
     m0: usize,
     pre: Option<u64>,
     ph: &mut [u32],
+    corners: u8,
+    inc_at: impl Fn(usize, usize) -> u64,
 ) {
     let (mults, tris) = if pre.is_some() { GRID_PRE } else { GRID_POST };
     let start = pre.unwrap_or(0);
     // Samples `m..m + ph.len()` of interval `g`: the closed form, then the accumulator
     // after them, `cnt·b + cnt(cnt - 1)/2·d`.
     let part = |ph: &mut [u32], g: usize, m: usize| {
+        if corners & (1 << g) != 0 {
+            for (k, p) in ph.iter_mut().enumerate() {
+                let inc = inc_at(g, m + k);
+                if pre.is_some() {
+                    *p = (acc.wrapping_add(start) >> 32) as u32;
+                    *acc = acc.wrapping_add(inc);
+                } else {
+                    *acc = acc.wrapping_add(inc);
+                    *p = (*acc >> 32) as u32;
+                }
+            }
+            return;
+        }
         let (va, vb) = (pts[g], pts[g + 1]);
         let d = ((vb - va) as u64) << VIB_GRID_SHIFT;
         let b = inc0
@@ -726,8 +858,9 @@ mod tests {
 
     /// The grid's closed form equals its definition, the running sum of the per-sample
     /// increments `inc0 + pts[g]·2^32 + m·(pts[g+1] - pts[g])·2^28` (interval `g`, sample
-    /// `m` of it), for POST and PRE, every start offset and chunk length, vibrato
-    /// increments of both signs and accumulators near the wrap.
+    /// `m` of it; a corner interval's own increments instead), for POST and PRE, every
+    /// start offset and chunk length, vibrato increments of both signs and accumulators
+    /// near the wrap.
     #[test]
     fn grid_phases_equal_the_running_sum() {
         let mut seed = 0x2545_f491_4f6c_dd1du64;
@@ -751,16 +884,34 @@ mod tests {
             let m0 = (next() % VIB_GRID as u64) as usize;
             let n = 1 + (next() % KERNEL as u64) as usize;
             let pre = (case % 2 == 0).then(&mut next);
+            // Corner intervals (a triangle's) sum their own increments.
+            let corners = if case % 5 < 2 { 0 } else { next() as u8 };
+            let salt = next();
+            let inc_at = |g: usize, m: usize| {
+                (salt ^ (g as u64) << 8 ^ m as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            };
             let mut acc = acc0;
             let mut got = [0u32; KERNEL];
-            grid_phases(&mut acc, inc0, &pts, m0, pre, &mut got[..n]);
+            grid_phases(
+                &mut acc,
+                inc0,
+                &pts,
+                m0,
+                pre,
+                &mut got[..n],
+                corners,
+                inc_at,
+            );
             let mut want_acc = acc0;
             for (k, w) in got[..n].iter().enumerate() {
                 let (g, m) = ((m0 + k) / VIB_GRID, (m0 + k) % VIB_GRID);
                 let slope = ((pts[g + 1] - pts[g]) as u64) << 28;
-                let inc = inc0
-                    .wrapping_add((pts[g] as u64) << 32)
-                    .wrapping_add(slope.wrapping_mul(m as u64));
+                let inc = if corners & (1 << g) != 0 {
+                    inc_at(g, m)
+                } else {
+                    inc0.wrapping_add((pts[g] as u64) << 32)
+                        .wrapping_add(slope.wrapping_mul(m as u64))
+                };
                 let want = match pre {
                     Some(start) => {
                         let p = (want_acc.wrapping_add(start) >> 32) as u32;
@@ -821,15 +972,27 @@ mod tests {
         assert!(!vibrato_on_grid(LfoShape::Sine, 0.0, 500.0, 8.0, 2.0, dt));
         // Skew narrows a half-wave and adds kinks.
         assert!(!vibrato_on_grid(LfoShape::Sine, 0.8, 500.0, 8.0, 1.0, dt));
-        // Triangles, carriers that may reach 0 Hz, vibratos beyond ±2^21 (±21.5 Hz).
-        assert!(!vibrato_on_grid(
+        // Triangles at any width (F12-B: ±265 Hz at 0.4 Hz on 15.7 kHz), not too fast
+        // (a quarter cycle per interval: 689 Hz at 44.1 kHz), not reaching 0 Hz, within
+        // ±2^30·2^-32 turn per sample (±11 kHz).
+        let tri = |f0, half, rate| vibrato_on_grid(LfoShape::Triangle, 0.0, f0, half, rate, dt);
+        assert!(tri(500.0, 0.5, 0.1));
+        assert!(tri(15_665.0, 265.0, 0.4));
+        assert!(vibrato_on_grid(
             LfoShape::Triangle,
-            0.0,
+            -0.7,
             500.0,
-            0.5,
-            0.1,
+            40.0,
+            9.0,
             dt
         ));
+        assert!(tri(500.0, 40.0, 689.0));
+        assert!(!tri(500.0, 40.0, 690.0));
+        assert!(!tri(500.0, 40.0, -1.0));
+        assert!(!tri(500.0, 499.6, 1.0));
+        assert!(tri(20_000.0, 10_900.0, 1.0));
+        assert!(!tri(20_000.0, 11_100.0, 1.0));
+        // Sines: carriers that may reach 0 Hz, vibratos beyond ±2^21 (±21.5 Hz).
         assert!(!vibrato_on_grid(LfoShape::Sine, 0.0, 8.0, 8.0, 0.1, dt));
         assert!(!vibrato_on_grid(
             LfoShape::Sine,
