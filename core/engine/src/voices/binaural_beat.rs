@@ -321,7 +321,7 @@ impl Osc {
     #[inline]
     fn constant_frame(&mut self, s: &Snap, grid: usize) -> Frame {
         let mut out = [[0.0f32; 2]];
-        self.constant_block(s, grid, &mut out);
+        self.constant_block::<true>(s, grid, &mut out);
         out[0]
     }
 
@@ -331,8 +331,11 @@ impl Osc {
     /// and the AM (the per-sample branches on vibrato, AM and phase oscillation are
     /// hoisted to one decision per chunk). The f32 operations are the same ones in the
     /// same order as in `frame`, so the bits are identical on every target.
+    ///
+    /// `TRI`: the voice's vibrato may be a triangle ([`carrier_block`]); `false` only when
+    /// it is not.
     #[inline(always)]
-    fn constant_block(&mut self, s: &Snap, grid: usize, out: &mut [Frame]) {
+    fn constant_block<const TRI: bool>(&mut self, s: &Snap, grid: usize, out: &mut [Frame]) {
         let mut grid = grid;
         // Twin ears (a beat of 0 Hz: 15 of F19-B's 25 binaural voices): the same
         // parameters and, per chunk, the same states give the same samples, so the right
@@ -356,7 +359,7 @@ impl Osc {
                 && self.am[0] == self.am[1]
             {
                 let mut sig = [0.0f32; KERNEL];
-                self.ear_chunk(s, 0, grid, &mut sig[..n], None);
+                self.ear_chunk::<TRI>(s, 0, grid, &mut sig[..n], None);
                 (self.carrier[1], self.vib[1], self.am[1]) =
                     (self.carrier[0], self.vib[0], self.am[0]);
                 for (f, x) in chunk.iter_mut().zip(&sig[..n]) {
@@ -366,7 +369,7 @@ impl Osc {
                 let mut sig = [[0.0f32; KERNEL]; 2];
                 let d = s.pho_on.then_some(&dturns[..n]);
                 for (c, sig) in sig.iter_mut().enumerate() {
-                    self.ear_chunk(s, c, grid, &mut sig[..n], d);
+                    self.ear_chunk::<TRI>(s, c, grid, &mut sig[..n], d);
                 }
                 for (k, f) in chunk.iter_mut().enumerate() {
                     *f = [sig[0][k], sig[1][k]];
@@ -401,7 +404,7 @@ impl Osc {
     /// Ear `c`'s samples over one chunk of [`Osc::constant_block`] (`dturns`: the phase
     /// oscillation's offsets when it is on); its carrier, vibrato and AM phases advance.
     #[inline(always)]
-    fn ear_chunk(
+    fn ear_chunk<const TRI: bool>(
         &mut self,
         s: &Snap,
         c: usize,
@@ -414,7 +417,7 @@ impl Osc {
         let mut ph = [0u32; KERNEL];
         let ph = &mut ph[..sig.len()];
         let carrier = self.chunk_carrier(e, s.grid[c] & FM_GRID != 0, grid);
-        carrier_block(&mut self.carrier[c], &mut self.vib[c], &carrier, ph);
+        carrier_block::<TRI>(&mut self.carrier[c], &mut self.vib[c], &carrier, ph);
         if e.amp == 0.0 {
             // A silent ear (F19-B has one): its phases advance, its samples are +0.0
             // (the product would be ±0.0; a mix of them is +0.0 either way).
@@ -455,7 +458,12 @@ struct ConstantBlock<'a> {
 impl entrain_simd::Kernel for ConstantBlock<'_> {
     #[inline(always)]
     fn run(&mut self) {
-        self.osc.constant_block(self.s, self.grid, self.out);
+        if self.osc.shape == LfoShape::Triangle {
+            self.osc.constant_block::<true>(self.s, self.grid, self.out);
+        } else {
+            self.osc
+                .constant_block::<false>(self.s, self.grid, self.out);
+        }
     }
 }
 
@@ -919,7 +927,7 @@ impl BinauralBeat {
                 while left > 0 {
                     let n = left.min(KERNEL);
                     let carrier = self.osc.chunk_carrier(&e, s.grid[c] & FM_GRID != 0, grid);
-                    carrier_block(&mut car, &mut self.osc.vib[c], &carrier, &mut ph[..n]);
+                    carrier_block::<true>(&mut car, &mut self.osc.vib[c], &carrier, &mut ph[..n]);
                     grid = (grid + n) % VIB_GRID;
                     left -= n;
                 }

@@ -191,8 +191,19 @@ pub struct ChunkVibrato<'a> {
 /// voices' per-sample kernels: the vibrato's increments first ([`vibrato_block`],
 /// vectorised), then their running sum; `car` and the vibrato LFO phase `vib` advance by
 /// the chunk.
+///
+/// `TRI`: the kernel may meet a triangle vibrato on the grid. Kernels whose vibrato is
+/// never a triangle pass `false` and carry none of its code: its mere presence, out of
+/// line, made every voice's kernel ~2 instructions per frame dearer on the Cortex-M4F.
+/// With `false` a triangle on the grid would be rendered as a sine's grid (wrong), so
+/// callers pass `false` only for voices whose vibrato is not a triangle.
 #[inline(always)]
-pub fn carrier_block(car: &mut u64, vib: &mut u64, c: &ChunkCarrier<'_>, ph: &mut [u32]) {
+pub fn carrier_block<const TRI: bool>(
+    car: &mut u64,
+    vib: &mut u64,
+    c: &ChunkCarrier<'_>,
+    ph: &mut [u32],
+) {
     let n = ph.len();
     let vib0 = *vib;
     *vib = vib0.wrapping_add(c.fm_inc.wrapping_mul(n as u64));
@@ -204,7 +215,7 @@ pub fn carrier_block(car: &mut u64, vib: &mut u64, c: &ChunkCarrier<'_>, ph: &mu
             vib0
         };
         if let Some(m0) = c.grid {
-            grid_carrier(&mut acc, c, &v, first, m0, ph);
+            grid_carrier::<TRI>(&mut acc, c, &v, first, m0, ph);
             *car = acc;
             return;
         }
@@ -341,7 +352,7 @@ const fn grid_tables(post: u64) -> ([u64; VIB_GRID], [u64; VIB_GRID]) {
 /// LFO phase `first` at the chunk's first sample, which is sample `m0` of its grid
 /// interval.
 #[inline(always)]
-fn grid_carrier(
+fn grid_carrier<const TRI: bool>(
     acc: &mut u64,
     c: &ChunkCarrier<'_>,
     v: &ChunkVibrato<'_>,
@@ -350,7 +361,7 @@ fn grid_carrier(
     ph: &mut [u32],
 ) {
     let gp = first.wrapping_sub(c.fm_inc.wrapping_mul(m0 as u64));
-    if v.shape == LfoShape::Triangle {
+    if TRI && v.shape == LfoShape::Triangle {
         triangle_grid_carrier(acc, c, v, gp, m0, ph);
     } else {
         let pts = grid_points(v, c.fm_inc, c.dt, gp);
@@ -358,9 +369,8 @@ fn grid_carrier(
     }
 }
 
-/// [`grid_carrier`] for a triangle vibrato. Out of line: inlined into every voice's
-/// per-ear chunk it made the plain voices dearer on the Cortex-M4F (8 voices 808 -> 830
-/// instructions per frame).
+/// [`grid_carrier`] for a triangle vibrato, out of line (only the kernels of triangle
+/// voices carry the call: [`carrier_block`]'s `TRI`).
 #[inline(never)]
 fn triangle_grid_carrier(
     acc: &mut u64,

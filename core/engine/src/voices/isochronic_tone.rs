@@ -426,7 +426,8 @@ impl IsochronicTone {
                     pre: self.transition.then_some(e.start_phase),
                     grid: e.fm_grid.then_some(grid),
                 };
-                carrier_block(&mut self.carrier[c], &mut self.vib[c], &carrier, ph);
+                // The isochronic vibrato is always a sine.
+                carrier_block::<false>(&mut self.carrier[c], &mut self.vib[c], &carrier, ph);
                 sine_block(sig, ph, s.pho_on.then_some(&dturns[..n]), c);
                 // `sig · iso · env · amp`, left to right as in `kernel`.
                 for (o, g) in sig.iter_mut().zip(iso[..n].iter()) {
