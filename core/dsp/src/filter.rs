@@ -21,6 +21,7 @@
 
 use crate::math;
 use crate::Frame;
+use core::ops::Range;
 
 /// Maximum number of second-order sections in a cascade (order ≤ 8).
 pub const MAX_SECTIONS: usize = 4;
@@ -324,51 +325,64 @@ fn run_n<const N: usize>(
     match pass {
         Pass::Forward(xs, ys, pos) => {
             let n = xs.len().min(ys.len());
-            let mut k = 0;
-            while k < n {
-                // Up to and including the next frame at a multiple of `every`.
-                let ahead = ((every - (pos + k as u64) % every) % every) as usize;
-                let end = (k + ahead + 1).min(n);
-                for (y, x) in ys[k..end].iter_mut().zip(&xs[k..end]) {
+            forward_runs(n, pos, every, |r, then_flush| {
+                for (y, x) in ys[r.clone()].iter_mut().zip(&xs[r]) {
                     *y = tick(&mut loc, *x);
                 }
-                if k + ahead < n {
+                if then_flush {
                     flush(&mut loc);
                 }
-                k = end;
-            }
+            });
         }
         Pass::BackwardState(ys, pos) => {
-            let mut hi = ys.len();
-            while hi > 0 {
-                // Down to and including the next frame at a multiple of `every`.
-                let back = ((pos + hi as u64 - 1) % every) as usize;
-                let lo = (hi - 1).saturating_sub(back);
-                for y in ys[lo..hi].iter().rev() {
+            backward_runs(ys.len(), pos, every, |r, then_flush| {
+                for y in ys[r].iter().rev() {
                     tick(&mut loc, *y);
                 }
-                if back < hi {
+                if then_flush {
                     flush(&mut loc);
                 }
-                hi = lo;
-            }
+            });
         }
         Pass::BackwardInPlace(ys, pos) => {
-            let mut hi = ys.len();
-            while hi > 0 {
-                let back = ((pos + hi as u64 - 1) % every) as usize;
-                let lo = (hi - 1).saturating_sub(back);
-                for y in ys[lo..hi].iter_mut().rev() {
+            backward_runs(ys.len(), pos, every, |r, then_flush| {
+                for y in ys[r].iter_mut().rev() {
                     *y = tick(&mut loc, *y);
                 }
-                if back < hi {
+                if then_flush {
                     flush(&mut loc);
                 }
-                hi = lo;
-            }
+            });
         }
     }
     *state = loc;
+}
+
+/// Splits frames `0..n` (positions `pos..pos + n`) into the runs a forward pass filters
+/// between flushes: `run(range, then_flush)`, each run up to and including the next frame
+/// at a multiple of `every` (then the state is flushed).
+#[inline(always)]
+fn forward_runs(n: usize, pos: u64, every: u64, mut run: impl FnMut(Range<usize>, bool)) {
+    let mut k = 0;
+    while k < n {
+        let ahead = ((every - (pos + k as u64) % every) % every) as usize;
+        let end = (k + ahead + 1).min(n);
+        run(k..end, k + ahead < n);
+        k = end;
+    }
+}
+
+/// [`forward_runs`] for a backward pass: from the last frame down, each run (filtered
+/// from its end) down to and including the next frame at a multiple of `every`.
+#[inline(always)]
+fn backward_runs(n: usize, pos: u64, every: u64, mut run: impl FnMut(Range<usize>, bool)) {
+    let mut hi = n;
+    while hi > 0 {
+        let back = ((pos + hi as u64 - 1) % every) as usize;
+        let lo = (hi - 1).saturating_sub(back);
+        run(lo..hi, back < hi);
+        hi = lo;
+    }
 }
 
 /// A source of stereo frames pulled by a filter stage.
