@@ -386,7 +386,7 @@ fn padded_taps(taps: &[[i16; KEMAR_TAPS]; 2]) -> [f32; 2 * (KEMAR_TAPS + 2 * PAD
 /// exactly the order, of a source-by-source `ring[pos + m + t] += x_m·h_t` (the same bits).
 /// The source-by-source form shifted its 512-float window by one frame per sample: every
 /// load waited for the previous sample's overlapping, misaligned store, which the CPU
-/// cannot forward (~3 cycles per multiply-add; the voice ran at ~4× real time). The padding's
+/// cannot forward (~3 cycles per multiply-add; one voice streamed at ~6× real time). The padding's
 /// extra terms are `x·0 = ±0`, which leave a sum unchanged: a slot starts at +0 and a sum
 /// of round-to-nearest additions from +0 never becomes -0. Lanes past the chunk's last
 /// output only receive such zeros.
