@@ -1073,6 +1073,9 @@ fn render_step_into(
             let Some(v) = voices.get_mut(k as usize) else {
                 continue;
             };
+            if v.mix_into(o) {
+                continue;
+            }
             v.process_with(t, filters, pcm);
             for (a, b) in o.iter_mut().zip(t.iter()) {
                 a[0] += b[0];

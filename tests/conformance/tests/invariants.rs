@@ -13,7 +13,9 @@
 //! * (e) edge cases of the format: a zero-length step is skipped, NaN is rejected with a
 //!   located error naming the key;
 //! * (f) compatible mode's global peak derived from the step peaks (no third pass) equals
-//!   the one the render pass measures, bit for bit.
+//!   the one the render pass measures, bit for bit;
+//! * (g) a voice mixed straight into the engine's sum (`VoiceSlot::mix_into`) gives the
+//!   bits of its buffer summed into it.
 //!
 //! Tables are printed (`--nocapture`) and written to `target/conformance/invariants_*.md`.
 
@@ -295,6 +297,71 @@ fn post_chains(spec: &VoiceSpec) -> Vec<(&'static str, VoiceSpec)> {
             }),
         ),
     ]
+}
+
+// ---- (g) a voice mixed straight into the engine's sum ----------------------------------
+
+/// `VoiceSlot::mix_into` (the engine's mix of a binaural voice with nothing after it)
+/// equals `process_with` into a buffer summed into the mix, bit for bit: for every
+/// manifest voice with each post chain (where a chain needs a gain the slot declines and
+/// the engine takes the buffer), in blocks of 37 frames (not a multiple of the kernels'
+/// chunks), over a mix whose frames hold +0.0, -0.0 (a sum's sign of zero depends on
+/// both terms) and ordinary values, past the voice's end included.
+#[test]
+fn voice_mixed_into_the_sum_gives_the_bits_of_the_buffer() {
+    let mut failures = Vec::new();
+    let (mut mixed, mut blocks) = (0usize, 0usize);
+    for (id, spec, clock) in manifest_voices() {
+        for (chain, s) in post_chains(&spec) {
+            let n = clock.n as usize + 100;
+            let bed: Vec<Frame> = (0..n)
+                .map(|k| match k % 3 {
+                    0 => [0.0, -0.0],
+                    1 => [-0.0, 0.0],
+                    _ => [0.25 * (k % 7) as f32, -0.125],
+                })
+                .collect();
+            let (mut a, mut b) = (SlotRig::new(&s, clock), SlotRig::new(&s, clock));
+            let (mut via_mix, mut via_buffer) = (bed.clone(), bed.clone());
+            let mut tmp = vec![[0.0f32; 2]; 37];
+            for (o, p) in via_mix.chunks_mut(37).zip(via_buffer.chunks_mut(37)) {
+                blocks += 1;
+                if a.slot.mix_into(o) {
+                    mixed += 1;
+                } else {
+                    let t = &mut tmp[..o.len()];
+                    a.slot.process_with(t, &mut a.filters, &[]);
+                    sum_into(o, t);
+                }
+                let t = &mut tmp[..p.len()];
+                b.slot.process_with(t, &mut b.filters, &[]);
+                sum_into(p, t);
+            }
+            let bits = |v: &[Frame]| -> Vec<u32> {
+                v.iter()
+                    .flat_map(|f| [f[0].to_bits(), f[1].to_bits()])
+                    .collect()
+            };
+            if bits(&via_mix) != bits(&via_buffer) {
+                failures.push(format!("{id} ({chain}): mix_into differs from the buffer"));
+            }
+        }
+    }
+    println!("mix_into took {mixed} of {blocks} blocks");
+    // Raw binaural voices must take the direct path, or this test compares nothing.
+    assert!(
+        mixed > blocks / 10,
+        "mix_into took {mixed} of {blocks} blocks"
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The engine's sum of a voice's frames into the mix.
+fn sum_into(o: &mut [Frame], t: &[Frame]) {
+    for (a, b) in o.iter_mut().zip(t) {
+        a[0] += b[0];
+        a[1] += b[1];
+    }
 }
 
 // ---- (b) + (c): reset, block path, finite and bounded per voice ------------------------

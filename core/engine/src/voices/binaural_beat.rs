@@ -321,7 +321,7 @@ impl Osc {
     #[inline]
     fn constant_frame(&mut self, s: &Snap, grid: usize) -> Frame {
         let mut out = [[0.0f32; 2]];
-        self.constant_block::<true>(s, grid, &mut out);
+        self.constant_block::<true, false>(s, grid, &mut out);
         out[0]
     }
 
@@ -333,9 +333,15 @@ impl Osc {
     /// same order as in `frame`, so the bits are identical on every target.
     ///
     /// `TRI`: the voice's vibrato may be a triangle ([`carrier_block`]); `false` only when
-    /// it is not.
+    /// it is not. `ADD`: the frames are added to `out` (`out[k] += frame`, the engine's
+    /// mix, [`BinauralBeat::mix_into`]) instead of written.
     #[inline(always)]
-    fn constant_block<const TRI: bool>(&mut self, s: &Snap, grid: usize, out: &mut [Frame]) {
+    fn constant_block<const TRI: bool, const ADD: bool>(
+        &mut self,
+        s: &Snap,
+        grid: usize,
+        out: &mut [Frame],
+    ) {
         let mut grid = grid;
         // Twin ears (a beat of 0 Hz: 15 of F19-B's 25 binaural voices): the same
         // parameters and, per chunk, the same states give the same samples, so the right
@@ -363,7 +369,7 @@ impl Osc {
                 (self.carrier[1], self.vib[1], self.am[1]) =
                     (self.carrier[0], self.vib[0], self.am[0]);
                 for (f, x) in chunk.iter_mut().zip(&sig[..n]) {
-                    *f = [*x, *x];
+                    put::<ADD>(f, [*x, *x]);
                 }
             } else {
                 let mut sig = [[0.0f32; KERNEL]; 2];
@@ -372,7 +378,7 @@ impl Osc {
                     self.ear_chunk::<TRI>(s, c, grid, &mut sig[..n], d);
                 }
                 for (k, f) in chunk.iter_mut().enumerate() {
-                    *f = [sig[0][k], sig[1][k]];
+                    put::<ADD>(f, [sig[0][k], sig[1][k]]);
                 }
             }
             grid = (grid + n) % VIB_GRID;
@@ -446,23 +452,36 @@ impl Osc {
     }
 }
 
+/// Writes frame `x` to `f`, or (`ADD`) adds it: `f[c] += x[c]` is the engine's mix of a
+/// voice's frame ([`super::VoiceSlot::mix_into`]).
+#[inline(always)]
+fn put<const ADD: bool>(f: &mut Frame, x: Frame) {
+    if ADD {
+        f[0] += x[0];
+        f[1] += x[1];
+    } else {
+        *f = x;
+    }
+}
+
 /// [`Osc::constant_block`] as an [`entrain_simd::Kernel`], so that it runs with the
 /// widest vectors the CPU has (the same bits).
-struct ConstantBlock<'a> {
+struct ConstantBlock<'a, const ADD: bool> {
     osc: &'a mut Osc,
     s: &'a Snap,
     grid: usize,
     out: &'a mut [Frame],
 }
 
-impl entrain_simd::Kernel for ConstantBlock<'_> {
+impl<const ADD: bool> entrain_simd::Kernel for ConstantBlock<'_, ADD> {
     #[inline(always)]
     fn run(&mut self) {
         if self.osc.shape == LfoShape::Triangle {
-            self.osc.constant_block::<true>(self.s, self.grid, self.out);
+            self.osc
+                .constant_block::<true, ADD>(self.s, self.grid, self.out);
         } else {
             self.osc
-                .constant_block::<false>(self.s, self.grid, self.out);
+                .constant_block::<false, ADD>(self.s, self.grid, self.out);
         }
     }
 }
@@ -808,6 +827,18 @@ impl BinauralBeat {
 
     /// Renders `out.len()` frames (exactly the frames of repeated [`Self::next_frame`]).
     pub fn process(&mut self, out: &mut [Frame]) {
+        self.render::<false>(out);
+    }
+
+    /// Adds the next `out.len()` frames to `out` (`out[k][c] += frame[c]`): the bits of
+    /// [`Self::process`] into a buffer summed into `out`, without the buffer (the
+    /// engine's mix of a voice with nothing after it, [`super::VoiceSlot::mix_into`]).
+    pub fn mix_into(&mut self, out: &mut [Frame]) {
+        self.render::<true>(out);
+    }
+
+    #[inline(always)]
+    fn render<const ADD: bool>(&mut self, out: &mut [Frame]) {
         let mut k = 0;
         while k < out.len() {
             let i = self.i;
@@ -832,7 +863,7 @@ impl BinauralBeat {
                 } else {
                     &self.before
                 };
-                entrain_simd::run(&mut ConstantBlock {
+                entrain_simd::run(&mut ConstantBlock::<ADD> {
                     osc: &mut self.osc,
                     s,
                     grid: (since % VIB_GRID as u64) as usize,
@@ -841,7 +872,8 @@ impl BinauralBeat {
                 self.i += run as u64;
                 k += run;
             } else {
-                out[k] = self.next_frame();
+                let f = self.next_frame();
+                put::<ADD>(&mut out[k], f);
                 k += 1;
             }
         }

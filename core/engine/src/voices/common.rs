@@ -530,9 +530,13 @@ fn grid_phases(
     pre: Option<u64>,
     ph: &mut [u32],
 ) {
-    grid_intervals(ph, m0, |ph: &mut [u32], g, m| {
-        closed_part(acc, inc0, pts, pre, ph, g, m)
-    });
+    // Inlined into the kernels (out of line, the closure loses their AVX2 code).
+    grid_intervals(
+        ph,
+        m0,
+        #[inline(always)]
+        |ph: &mut [u32], g, m| closed_part(acc, inc0, pts, pre, ph, g, m),
+    );
 }
 
 /// [`grid_phases`] where the intervals flagged in `corners` (bit `g`) sum `inc_at(g, m)`,
@@ -592,6 +596,13 @@ fn closed_part(
         .wrapping_add((va as u64) << 32)
         .wrapping_add(d.wrapping_mul(m as u64));
     let a = acc.wrapping_add(start);
+    if let Ok(whole) = <&mut [u32; VIB_GRID]>::try_from(&mut *ph) {
+        whole_interval::<GRID_LANES>(a, b, d, (&mults, &tris), whole);
+        *acc = acc
+            .wrapping_add((VIB_GRID as u64).wrapping_mul(b))
+            .wrapping_add(WHOLE_TRI.wrapping_mul(d));
+        return;
+    }
     for ((p, k), t) in ph.iter_mut().zip(&mults).zip(&tris) {
         *p = (a
             .wrapping_add(k.wrapping_mul(b))
@@ -602,6 +613,52 @@ fn closed_part(
     *acc = acc
         .wrapping_add(n.wrapping_mul(b))
         .wrapping_add((n * n.saturating_sub(1) / 2).wrapping_mul(d));
+}
+
+/// `VIB_GRID·(VIB_GRID - 1)/2`: the multiplier of the per-sample change in a whole
+/// interval's advance of the accumulator.
+const WHOLE_TRI: u64 = (VIB_GRID * (VIB_GRID - 1) / 2) as u64;
+
+/// Lanes of [`whole_interval`]'s recurrence: four 64-bit lanes fill an AVX2 vector; one
+/// keeps a 32-bit core's state (two 64-bit values) in registers.
+#[cfg(target_arch = "x86_64")]
+const GRID_LANES: usize = 4;
+#[cfg(not(target_arch = "x86_64"))]
+const GRID_LANES: usize = 1;
+
+/// A whole grid interval of [`closed_part`] (its first sample `m = 0`): the phases `a +
+/// k_j·b + t_j·d` (`(k, t)` the [`GRID_POST`] or [`GRID_PRE`] multipliers), by a second-order
+/// recurrence over `L` lanes ([`GRID_LANES`]; `L` divides [`VIB_GRID`]) instead of two 64-bit products per sample
+/// (emulated with three 32-bit ones each on AVX2, where they were the vibrato voices'
+/// largest cost). From sample `j` to `j + L` the phase grows by `L·b + (t_{j+L} - t_j)·d`,
+/// and that step by `L²·d` (`t` is quadratic with leading coefficient ½). Wrapping
+/// integer arithmetic: exactly the closed form's values.
+#[inline(always)]
+fn whole_interval<const L: usize>(
+    a: u64,
+    b: u64,
+    d: u64,
+    (mults, tris): (&[u64; VIB_GRID], &[u64; VIB_GRID]),
+    ph: &mut [u32; VIB_GRID],
+) {
+    let mut p = [0u64; L];
+    let mut s = [0u64; L];
+    for (l, (p, s)) in p.iter_mut().zip(s.iter_mut()).enumerate() {
+        *p = a
+            .wrapping_add(mults[l].wrapping_mul(b))
+            .wrapping_add(tris[l].wrapping_mul(d));
+        *s = (L as u64)
+            .wrapping_mul(b)
+            .wrapping_add((tris[l + L] - tris[l]).wrapping_mul(d));
+    }
+    let dd = ((L * L) as u64).wrapping_mul(d);
+    for blk in ph.chunks_exact_mut(L) {
+        for ((o, p), s) in blk.iter_mut().zip(p.iter_mut()).zip(s.iter_mut()) {
+            *o = (*p >> 32) as u32;
+            *p = p.wrapping_add(*s);
+            *s = s.wrapping_add(dd);
+        }
+    }
 }
 
 /// Walks a chunk whose first sample is sample `m0` of its grid interval, interval by
@@ -918,6 +975,40 @@ mod tests {
     /// `m` of it; a corner interval's own increments instead), for POST and PRE, every
     /// start offset and chunk length, vibrato increments of both signs and accumulators
     /// near the wrap.
+    #[test]
+    fn whole_interval_recurrence_equals_the_closed_form() {
+        fn check<const L: usize>(a: u64, b: u64, d: u64, pre: bool) {
+            let (mults, tris) = if pre { GRID_PRE } else { GRID_POST };
+            let mut got = [0u32; VIB_GRID];
+            whole_interval::<L>(a, b, d, (&mults, &tris), &mut got);
+            for j in 0..VIB_GRID {
+                let want = a
+                    .wrapping_add(mults[j].wrapping_mul(b))
+                    .wrapping_add(tris[j].wrapping_mul(d));
+                assert_eq!(got[j], (want >> 32) as u32, "L {L} j {j}");
+            }
+        }
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        for case in 0..2000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let (a, b) = (seed, seed.rotate_left(17) ^ 0x5555);
+            // Per-sample changes of either sign, wrapping (large ones too).
+            let d = if case % 2 == 0 {
+                seed.rotate_left(40)
+            } else {
+                ((seed % (1 << 22)) << VIB_GRID_SHIFT).wrapping_neg()
+            };
+            for pre in [false, true] {
+                check::<1>(a, b, d, pre);
+                check::<2>(a, b, d, pre);
+                check::<4>(a, b, d, pre);
+                check::<8>(a, b, d, pre);
+            }
+        }
+    }
+
     #[test]
     fn grid_phases_equal_the_running_sum() {
         let mut seed = 0x2545_f491_4f6c_dd1du64;

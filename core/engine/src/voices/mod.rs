@@ -649,6 +649,35 @@ impl VoiceSlot {
         self.process_with(out, filters, &[]);
     }
 
+    /// Adds the next `out.len()` frames to `out` (`out[k][c] += frame[c]`) when the voice
+    /// can render straight into the mix: a binaural beat (most of a preset's voices) with
+    /// nothing after its oscillators over these frames (no filter, effect, envelope gain
+    /// or click guard, and not past its end). The bits are those of
+    /// [`VoiceSlot::process_with`] into a buffer summed into `out`; without the buffer a
+    /// pass over the frames per voice is saved. `false`: nothing was done.
+    pub fn mix_into(&mut self, out: &mut [Frame]) -> bool {
+        let Voice::Binaural(v) = &mut self.voice else {
+            return false;
+        };
+        let m = out.len() as u64;
+        let (i0, end) = (self.i, self.i + m);
+        let plain = end <= self.n
+            && m > 0
+            && self.filter == [None; MAX_ZERO_PHASE]
+            && self.source.is_none()
+            && self.glitch.is_none()
+            && self.spatial.is_none()
+            && self.flanger.is_none()
+            && (self.envelope.is_flat() || self.envelope.constant_over(i0, m) == Some(1.0))
+            && self.click.is_unity(i0)
+            && self.click.is_unity(end - 1);
+        if plain {
+            v.mix_into(out);
+            self.i = end;
+        }
+        plain
+    }
+
     /// [`VoiceSlot::process`] with the host's PCM arena (needed by subliminal voices).
     pub fn process_with(&mut self, out: &mut [Frame], filters: &mut [FilterSlot], pcm: &[Frame]) {
         let remaining = self.n.saturating_sub(self.i);
