@@ -758,8 +758,41 @@ pub fn am_amp_block(
 /// [`am_amp_block`] on the grid ([`am_on_grid`]): the envelope at the grid points from
 /// AM phase `am0` (sample `m0` of its interval), linear in between. Kept out of line:
 /// inlined into every voice's per-ear chunk it made the plain voices' kernels dearer.
+/// Out of line it is outside the kernels' AVX2 copies, so it dispatches on its own
+/// ([`AmGrid`]).
 #[inline(never)]
 fn am_grid_block(sig: &mut [f32], depth: f32, am0: u64, am_inc: u64, amp: f32, m0: usize) {
+    entrain_simd::run(&mut AmGrid {
+        sig,
+        depth,
+        am0,
+        am_inc,
+        amp,
+        m0,
+    });
+}
+
+/// [`am_grid_block`]'s work as an [`entrain_simd::Kernel`] (the same bits with any
+/// vector width).
+struct AmGrid<'a> {
+    sig: &'a mut [f32],
+    depth: f32,
+    am0: u64,
+    am_inc: u64,
+    amp: f32,
+    m0: usize,
+}
+
+impl entrain_simd::Kernel for AmGrid<'_> {
+    #[inline(always)]
+    fn run(&mut self) {
+        let (depth, am0, am_inc, amp, m0) = (self.depth, self.am0, self.am_inc, self.amp, self.m0);
+        am_grid(self.sig, depth, am0, am_inc, amp, m0);
+    }
+}
+
+#[inline(always)]
+fn am_grid(sig: &mut [f32], depth: f32, am0: u64, am_inc: u64, amp: f32, m0: usize) {
     let step = am_inc.wrapping_mul(VIB_GRID as u64);
     let mut p = am0.wrapping_sub(am_inc.wrapping_mul(m0 as u64));
     let mut env = [0.0f32; GRID_POINTS];
@@ -768,12 +801,17 @@ fn am_grid_block(sig: &mut [f32], depth: f32, am0: u64, am_inc: u64, amp: f32, m
         p = p.wrapping_add(step);
     }
     // `sample · (e_a + (e_b - e_a)·m/16) · amp` over a part of an interval.
-    grid_intervals(sig, m0, |sig: &mut [f32], g, m| {
-        let (ea, de) = (env[g], env[g + 1] - env[g]);
-        for (o, f) in sig.iter_mut().zip(&GRID_FRAC[m..]) {
-            *o = *o * (ea + de * f) * amp;
-        }
-    });
+    grid_intervals(
+        sig,
+        m0,
+        #[inline(always)]
+        |sig: &mut [f32], g, m| {
+            let (ea, de) = (env[g], env[g + 1] - env[g]);
+            for (o, f) in sig.iter_mut().zip(&GRID_FRAC[m..]) {
+                *o = *o * (ea + de * f) * amp;
+            }
+        },
+    );
 }
 
 /// `sin_turns(phase ∓ dturns)` (minus for the left ear, `c == 0`) over one chunk.
