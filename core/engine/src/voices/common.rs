@@ -483,18 +483,17 @@ fn nearest_i64(x: f64) -> i64 {
 /// nearest integer, vectorised.
 #[inline(always)]
 fn grid_points(v: &ChunkVibrato<'_>, fm_inc: u64, dt: f32, gp: u64) -> [i64; GRID_POINTS] {
-    let step = fm_inc.wrapping_mul(VIB_GRID as u64);
+    let cyc = grid_cycles(gp, fm_inc);
     let mut vib = [0.0f32; GRID_POINTS];
-    let mut p = gp;
     if v.shape == LfoShape::Sine && v.skew.is_symmetric() {
-        for x in vib.iter_mut() {
-            *x = v.half * sine_q64_24(p);
-            p = p.wrapping_add(step);
+        // `sine_q64_24`.
+        for (x, c) in vib.iter_mut().zip(&cyc) {
+            *x = v.half * math::sin_turns(c << 8);
         }
     } else {
-        for x in vib.iter_mut() {
-            *x = v.half * v.shape.eval(unit(p), v.skew);
-            p = p.wrapping_add(step);
+        // `unit`.
+        for (x, c) in vib.iter_mut().zip(&cyc) {
+            *x = v.half * v.shape.eval(*c as f32 * (1.0 / 16_777_216.0), v.skew);
         }
     }
     let mut pts = [0i64; GRID_POINTS];
@@ -502,6 +501,23 @@ fn grid_points(v: &ChunkVibrato<'_>, fm_inc: u64, dt: f32, gp: u64) -> [i64; GRI
         *q = nearest_i32(x * dt * math::TWO_POW_32_F32) as i64;
     }
     pts
+}
+
+/// The 24-bit cycle positions (`phase >> 40`) of the [`GRID_POINTS`] grid points from
+/// LFO phase `gp` on, for an LFO of increment `inc` per sample. A scalar running sum of
+/// its own, so that the waveforms evaluated at the points run in one vector pass:
+/// interleaved with the 64-bit sum, the compiler split them into scalar and 4-lane
+/// pieces (~2 % of F19-B's instructions).
+#[inline(always)]
+fn grid_cycles(gp: u64, inc: u64) -> [u32; GRID_POINTS] {
+    let step = inc.wrapping_mul(VIB_GRID as u64);
+    let mut cyc = [0u32; GRID_POINTS];
+    let mut p = gp;
+    for c in cyc.iter_mut() {
+        *c = (p >> 40) as u32;
+        p = p.wrapping_add(step);
+    }
+    cyc
 }
 
 /// `x` to the nearest integer (ties to even) for |x| < 2^22: adding 1.5·2^23 (whose ulp
@@ -793,12 +809,11 @@ impl entrain_simd::Kernel for AmGrid<'_> {
 
 #[inline(always)]
 fn am_grid(sig: &mut [f32], depth: f32, am0: u64, am_inc: u64, amp: f32, m0: usize) {
-    let step = am_inc.wrapping_mul(VIB_GRID as u64);
-    let mut p = am0.wrapping_sub(am_inc.wrapping_mul(m0 as u64));
+    let cyc = grid_cycles(am0.wrapping_sub(am_inc.wrapping_mul(m0 as u64)), am_inc);
     let mut env = [0.0f32; GRID_POINTS];
-    for e in env.iter_mut() {
-        *e = am_gain(depth, sine_q64_24(p));
-        p = p.wrapping_add(step);
+    for (e, c) in env.iter_mut().zip(&cyc) {
+        // `sine_q64_24`.
+        *e = am_gain(depth, math::sin_turns(c << 8));
     }
     // `sample · (e_a + (e_b - e_a)·m/16) · amp` over a part of an interval.
     grid_intervals(
