@@ -290,6 +290,13 @@ impl ClickGuard {
         self.l == 0 || (i >= self.l && i + self.l < self.n)
     }
 
+    /// True if samples `i..i + len` (`len ≥ 1`) are all untouched: the untouched
+    /// samples are one interval, so its two ends decide.
+    #[inline]
+    pub fn is_unity_over(&self, i: u64, len: u64) -> bool {
+        self.is_unity(i) && self.is_unity(i + len - 1)
+    }
+
     /// Applies the guard to a sample value at index `i` (in-place semantics of the
     /// original: the f64 product rounded to f32; both fades multiply where they overlap).
     #[inline]

@@ -286,6 +286,12 @@ fn lanes(f: Frame) -> Lanes {
     core::array::from_fn(|k| if k < 2 { f[k] } else { 0.0 })
 }
 
+/// [`Lanes`] back to a frame.
+#[inline(always)]
+fn frame(l: Lanes) -> Frame {
+    [l[0], l[1]]
+}
+
 /// [`Sos::run`] as an [`entrain_simd::Kernel`].
 struct RunKernel<'a, 'b> {
     sos: &'a Sos,
@@ -335,7 +341,7 @@ fn run_n<const N: usize>(
         for (sec, s) in secs.iter().zip(loc.iter_mut()) {
             v = section_frame(sec, s, v);
         }
-        [v[0], v[1]]
+        frame(v)
     };
     let flush = |loc: &mut [[Lanes; 2]; N]| {
         for v in loc.as_flattened_mut().as_flattened_mut() {
@@ -375,7 +381,7 @@ fn run_n<const N: usize>(
             });
         }
     }
-    *state = core::array::from_fn(|i| loc[i].map(|v| [v[0], v[1]]));
+    *state = core::array::from_fn(|i| loc[i].map(frame));
 }
 
 /// Splits frames `0..n` (positions `pos..pos + n`) into the runs a forward pass filters

@@ -102,7 +102,14 @@ impl Skew {
 /// for skew 0, with no branch (block kernels call it after checking the skew once).
 #[inline]
 pub fn sine_q64_24(phase: u64) -> f32 {
-    math::sin_turns(((phase >> 40) as u32) << 8)
+    sine_cycle24((phase >> 40) as u32)
+}
+
+/// [`sine_q64_24`] of a 24-bit cycle position already taken from its phase
+/// (`phase >> 40`), for kernels that hold the positions in a u32 array.
+#[inline]
+pub fn sine_cycle24(c: u32) -> f32 {
+    math::sin_turns(c << 8)
 }
 
 /// LFO waveform selectable by `freqOscShape` and similar keys.

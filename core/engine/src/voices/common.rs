@@ -2,7 +2,7 @@
 //! integral used to position a carrier anywhere without rendering what precedes it.
 
 use entrain_dsp::math;
-use entrain_dsp::osc::{sine_q64_24, LfoShape, Skew};
+use entrain_dsp::osc::{sine_cycle24, sine_q64_24, LfoShape, Skew};
 use entrain_dsp::phase::{turns_to_q64, Phase};
 
 /// Time base of one step (VOICES.md §0.1 "Sample grid").
@@ -486,14 +486,12 @@ fn grid_points(v: &ChunkVibrato<'_>, fm_inc: u64, dt: f32, gp: u64) -> [i64; GRI
     let cyc = grid_cycles(gp, fm_inc);
     let mut vib = [0.0f32; GRID_POINTS];
     if v.shape == LfoShape::Sine && v.skew.is_symmetric() {
-        // `sine_q64_24`.
         for (x, c) in vib.iter_mut().zip(&cyc) {
-            *x = v.half * math::sin_turns(c << 8);
+            *x = v.half * sine_cycle24(*c);
         }
     } else {
-        // `unit`.
         for (x, c) in vib.iter_mut().zip(&cyc) {
-            *x = v.half * v.shape.eval(*c as f32 * (1.0 / 16_777_216.0), v.skew);
+            *x = v.half * v.shape.eval(unit_cycle24(*c), v.skew);
         }
     }
     let mut pts = [0i64; GRID_POINTS];
@@ -614,26 +612,19 @@ fn closed_part(
     let a = acc.wrapping_add(start);
     if let Ok(whole) = <&mut [u32; VIB_GRID]>::try_from(&mut *ph) {
         whole_interval::<GRID_LANES>(a, b, d, (&mults, &tris), whole);
-        *acc = acc
-            .wrapping_add((VIB_GRID as u64).wrapping_mul(b))
-            .wrapping_add(WHOLE_TRI.wrapping_mul(d));
-        return;
-    }
-    for ((p, k), t) in ph.iter_mut().zip(&mults).zip(&tris) {
-        *p = (a
-            .wrapping_add(k.wrapping_mul(b))
-            .wrapping_add(t.wrapping_mul(d))
-            >> 32) as u32;
+    } else {
+        for ((p, k), t) in ph.iter_mut().zip(&mults).zip(&tris) {
+            *p = (a
+                .wrapping_add(k.wrapping_mul(b))
+                .wrapping_add(t.wrapping_mul(d))
+                >> 32) as u32;
+        }
     }
     let n = ph.len() as u64;
     *acc = acc
         .wrapping_add(n.wrapping_mul(b))
         .wrapping_add((n * n.saturating_sub(1) / 2).wrapping_mul(d));
 }
-
-/// `VIB_GRID·(VIB_GRID - 1)/2`: the multiplier of the per-sample change in a whole
-/// interval's advance of the accumulator.
-const WHOLE_TRI: u64 = (VIB_GRID * (VIB_GRID - 1) / 2) as u64;
 
 /// Lanes of [`whole_interval`]'s recurrence: four 64-bit lanes fill an AVX2 vector; one
 /// keeps a 32-bit core's state (two 64-bit values) in registers.
@@ -812,8 +803,7 @@ fn am_grid(sig: &mut [f32], depth: f32, am0: u64, am_inc: u64, amp: f32, m0: usi
     let cyc = grid_cycles(am0.wrapping_sub(am_inc.wrapping_mul(m0 as u64)), am_inc);
     let mut env = [0.0f32; GRID_POINTS];
     for (e, c) in env.iter_mut().zip(&cyc) {
-        // `sine_q64_24`.
-        *e = am_gain(depth, math::sin_turns(c << 8));
+        *e = am_gain(depth, sine_cycle24(*c));
     }
     // `sample · (e_a + (e_b - e_a)·m/16) · amp` over a part of an interval.
     grid_intervals(
@@ -854,7 +844,13 @@ pub fn sine_block(sig: &mut [f32], ph: &[u32], dturns: Option<&[u32]>, c: usize)
 /// Q0.64 phase → cycle position in `[0, 1)` (f32, 24 bits).
 #[inline]
 pub fn unit(p: u64) -> f32 {
-    ((p >> 40) as u32) as f32 * (1.0 / 16_777_216.0)
+    unit_cycle24((p >> 40) as u32)
+}
+
+/// [`unit`] of a 24-bit cycle position already taken from its phase (`p >> 40`).
+#[inline]
+fn unit_cycle24(c: u32) -> f32 {
+    c as f32 * (1.0 / 16_777_216.0)
 }
 
 /// The AM gain `1 - depth·0.5·(1 + w)` of binaural and isochronic (VOICES.md §1.2).
@@ -1023,11 +1019,9 @@ mod tests {
         }
     }
 
-    /// The grid's closed form equals its definition, the running sum of the per-sample
-    /// increments `inc0 + pts[g]·2^32 + m·(pts[g+1] - pts[g])·2^28` (interval `g`, sample
-    /// `m` of it; a corner interval's own increments instead), for POST and PRE, every
-    /// start offset and chunk length, vibrato increments of both signs and accumulators
-    /// near the wrap.
+    /// A whole interval's recurrence equals the closed form `a + k_j·b + t_j·d` with 1,
+    /// 2, 4 and 8 lanes (the targets use 4 or 1), POST and PRE, per-sample changes of
+    /// both signs.
     #[test]
     fn whole_interval_recurrence_equals_the_closed_form() {
         fn check<const L: usize>(a: u64, b: u64, d: u64, pre: bool) {
@@ -1062,6 +1056,11 @@ mod tests {
         }
     }
 
+    /// The grid's closed form equals its definition, the running sum of the per-sample
+    /// increments `inc0 + pts[g]·2^32 + m·(pts[g+1] - pts[g])·2^28` (interval `g`, sample
+    /// `m` of it; a corner interval's own increments instead), for POST and PRE, every
+    /// start offset and chunk length, vibrato increments of both signs and accumulators
+    /// near the wrap.
     #[test]
     fn grid_phases_equal_the_running_sum() {
         let mut seed = 0x2545_f491_4f6c_dd1du64;

@@ -669,8 +669,7 @@ impl VoiceSlot {
             && self.spatial.is_none()
             && self.flanger.is_none()
             && (self.envelope.is_flat() || self.envelope.constant_over(i0, m) == Some(1.0))
-            && self.click.is_unity(i0)
-            && self.click.is_unity(end - 1);
+            && self.click.is_unity_over(i0, m);
         if plain {
             v.mix_into(out);
             self.i = end;
@@ -724,7 +723,7 @@ impl VoiceSlot {
             slot.process_fx(live);
         }
         let i0 = self.i;
-        if !(self.click.is_unity(i0) && self.click.is_unity(i0 + m as u64 - 1)) {
+        if !self.click.is_unity_over(i0, m as u64) {
             for (k, f) in live.iter_mut().enumerate() {
                 let i = i0 + k as u64;
                 f[0] = self.click.apply(i, f[0]);
