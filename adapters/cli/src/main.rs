@@ -17,8 +17,9 @@ use entrain_engine::engine::{Config, Mode};
 use entrain_engine::model::MixGains;
 use entrain_host::load::format_report;
 use entrain_host::{
-    build_engine, load_track_file, load_track_str, render_to_file_with, BlockRenderer, HostEngine,
-    LoadError, LoadedTrack, OutputFormat, RenderError, RenderOptions, SharedTrack,
+    build_engine, build_engine_spilling, load_track_file, load_track_str, render_spill_to_file,
+    render_to_file_with, BlockRenderer, HostEngine, LoadError, LoadedTrack, OutputFormat,
+    RenderError, RenderOptions, SharedTrack,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
@@ -161,6 +162,12 @@ struct RenderArgs {
     /// Default: config.toml `gpu`.
     #[arg(long, value_parser = parse_bool, num_args = 0..=1, default_missing_value = "true")]
     gpu: Option<bool>,
+    /// Compatible mode renders a whole track once, keeping its analysis in a temporary
+    /// file next to the output (8 bytes per frame: 1.4 GB per hour at 48 kHz, removed at
+    /// the end; not with --start, --duration or --gpu). With --no-spill it renders the
+    /// track twice and writes nothing else. Same output either way.
+    #[arg(long)]
+    no_spill: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -322,6 +329,7 @@ impl RenderArgs {
             level: 0.25,
             quiet: false,
             gpu: None,
+            no_spill: false,
         }
     }
 }
@@ -411,27 +419,58 @@ fn render_loaded(cfg: &FileConfig, t: LoadedTrack, out: PathBuf, a: RenderArgs) 
     let show = !a.quiet && std::io::stderr().is_terminal();
     let started = Instant::now();
     let cancel = Arc::new(AtomicBool::new(false));
+    let analysing = Arc::new(AtomicBool::new(true));
     {
         let c = cancel.clone();
+        let during_analysis = analysing.clone();
+        let spill_path = entrain_host::spill::spill_path_for(&out);
+        let shown = out.display().to_string();
         // Ctrl+C stops the render; the temporary file is removed and nothing remains.
-        let _ = ctrlc::set_handler(move || c.store(true, Ordering::Relaxed));
+        // The analysis cannot be stopped from outside, and nothing but the spill file
+        // exists yet: remove it and exit at once.
+        let _ = ctrlc::set_handler(move || {
+            c.store(true, Ordering::Relaxed);
+            if during_analysis.load(Ordering::Relaxed) {
+                let _ = std::fs::remove_file(&spill_path);
+                eprintln!("interrupted: {shown} was not written");
+                std::process::exit(130);
+            }
+        });
     }
     let bar = if show {
         Some(progress_bar("analysing"))
     } else {
         None
     };
-    let mut engine = build_engine(track, ecfg, &mut |f| {
+    let mut analysed = |f: f32| {
         if let Some(b) = &bar {
             b.set_position((f * 1000.0) as u64);
         }
-    })
-    .map_err(|e| {
+    };
+    let build_error = |e| {
         anyhow!(
             "{}: {e:?}",
             t.path.as_deref().unwrap_or(Path::new("track")).display()
         )
-    })?;
+    };
+    // Compatible mode on the CPU keeps the analysis's render in a spill file and writes
+    // the output from it (entrain_host::spill): one render of the track instead of two.
+    // Only for the whole track: a part (--start, --duration) renders less than the
+    // analysis would store.
+    let whole = a.start == 0.0 && a.duration.is_none();
+    let (mut engine, mut spill) = if a.mode == ModeArg::Compatible && whole && !gpu && !a.no_spill {
+        let b = build_engine_spilling(track, ecfg, &out, &mut analysed).map_err(build_error)?;
+        if let Some(why) = &b.error {
+            if !a.quiet {
+                eprintln!("note: {why}; rendering the track a second time instead");
+            }
+        }
+        (b.engine, b.spill)
+    } else {
+        let e = build_engine(track, ecfg, &mut analysed).map_err(build_error)?;
+        (e, None)
+    };
+    analysing.store(false, Ordering::Relaxed);
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
@@ -446,19 +485,27 @@ fn render_loaded(cfg: &FileConfig, t: LoadedTrack, out: PathBuf, a: RenderArgs) 
     } else {
         None
     };
-    let mut render_block = block_renderer(&mut engine, gpu, a.quiet);
-    let res = render_to_file_with(
-        &mut engine,
-        &mut *render_block,
-        &out,
-        &opts,
-        Some(&cancel),
-        &mut |done, total| {
-            if let Some(b) = &bar {
-                b.set_position((done * 1000).checked_div(total).unwrap_or(1000));
-            }
-        },
-    );
+    let mut rendered = |done: u64, total: u64| {
+        if let Some(b) = &bar {
+            b.set_position((done * 1000).checked_div(total).unwrap_or(1000));
+        }
+    };
+    let res = match spill.as_mut() {
+        Some(s) => render_spill_to_file(&mut engine, s, &out, &opts, Some(&cancel), &mut rendered),
+        None => {
+            let mut render_block = block_renderer(&mut engine, gpu, a.quiet);
+            render_to_file_with(
+                &mut engine,
+                &mut *render_block,
+                &out,
+                &opts,
+                Some(&cancel),
+                &mut rendered,
+            )
+        }
+    };
+    // The spill file goes now, whatever the outcome.
+    drop(spill);
     if let Some(b) = &bar {
         b.finish_and_clear();
     }

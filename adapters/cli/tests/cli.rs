@@ -445,3 +445,109 @@ fn interrupted_render_leaves_nothing() {
         "{msg}"
     );
 }
+
+/// A compatible render of a whole track writes the output from its analysis's spill
+/// file (one render, not two): the same bytes as `--no-spill`, for a track whose step
+/// renders are the track (one step, and steps in sequence without crossfade) and for a
+/// crossfaded one (the assembled track is spilled), in 16-bit and float WAV and FLAC;
+/// nothing but the output is left in its folder. A part of a track (`--start`) does not
+/// spill and gives the bytes of the same render without it.
+#[test]
+fn spilled_render_equals_two_renders_and_cleans_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let sequence = r#"{"global": {"sample_rate": 22050, "crossfade_duration": 0.0},
+     "progression": [
+      {"duration": 3.0, "voices": [{"synth_function_name": "binaural_beat", "params": {"baseFreq": 200, "beatFreq": 8, "ampL": 0.9, "ampR": 0.9}},
+                                   {"synth_function_name": "isochronic_tone", "params": {"baseFreq": 300, "beatFreq": 6, "ampL": 0.6, "ampR": 0.6}}]},
+      {"duration": 2.5, "voices": [{"synth_function_name": "binaural_beat", "params": {"baseFreq": 150, "beatFreq": 4, "freqOscRangeL": 2.0, "freqOscFreqL": 0.5}}]}
+     ]}"#;
+    let tracks = [
+        ("sequence", write_track(dir.path(), "seq.json", sequence)),
+        ("crossfaded", write_track(dir.path(), "short.json", SHORT)),
+    ];
+    for (name, track) in &tracks {
+        let formats = [
+            ("wav", &[][..]),
+            ("wav", &["--format", "f32"][..]),
+            ("flac", &[][..]),
+        ];
+        for (i, (ext, extra)) in formats.into_iter().enumerate() {
+            let once = dir.path().join(format!("once-{name}-{i}/out.{ext}"));
+            let twice = dir.path().join(format!("twice-{name}-{i}.{ext}"));
+            for (out, flags) in [(&once, &[][..]), (&twice, &["--no-spill"][..])] {
+                let mut c = bin();
+                c.arg("render").arg(track).arg("-o").arg(out).arg("--quiet");
+                c.args(extra).args(flags);
+                assert!(run(c).status.success(), "{name} {ext} {extra:?} {flags:?}");
+            }
+            let (a, b) = (
+                std::fs::read(&once).unwrap(),
+                std::fs::read(&twice).unwrap(),
+            );
+            assert!(a == b, "{name} {ext} {extra:?}: spilled render differs");
+            let left: Vec<_> = std::fs::read_dir(once.parent().unwrap())
+                .unwrap()
+                .map(|e| e.unwrap().file_name())
+                .collect();
+            assert_eq!(left.len(), 1, "{name}: stray files {left:?}");
+        }
+    }
+    let part = dir.path().join("part.wav");
+    let mut c = bin();
+    c.arg("render").arg(&tracks[0].1).arg("-o").arg(&part);
+    c.args(["--quiet", "--start", "1.0", "--format", "f32"]);
+    assert!(run(c).status.success());
+    let whole = std::fs::read(dir.path().join("once-sequence-1/out.wav")).unwrap();
+    let part = std::fs::read(&part).unwrap();
+    assert_eq!(part.len(), whole.len() - 22050 * 8, "one second shorter");
+}
+
+/// Ctrl+C during a compatible render's analysis (the spill file growing): the binary
+/// exits at once, non-zero, and leaves neither the spill nor an output.
+#[test]
+fn interrupted_analysis_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("long.wav");
+    let mut c = bin();
+    c.arg("render")
+        .arg(shared("tracks/bench_60min_theta.json"))
+        .arg("-o")
+        .arg(&out)
+        .arg("--quiet")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    let t0 = std::time::Instant::now();
+    let spill = loop {
+        let found = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .find(|p| p.to_string_lossy().contains(".spill-"));
+        if let Some(p) = found {
+            if std::fs::metadata(&p)
+                .map(|m| m.len() > 4_000_000)
+                .unwrap_or(false)
+            {
+                break p;
+            }
+        }
+        assert!(
+            t0.elapsed() < std::time::Duration::from_secs(120),
+            "the analysis never started spilling"
+        );
+        assert!(child.try_wait().unwrap().is_none(), "render ended early");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let st = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let o = child.wait_with_output().unwrap();
+    assert!(!o.status.success(), "an interrupted render must fail");
+    assert!(!spill.exists(), "spill file removed");
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "nothing left: {left:?}");
+    assert!(stderr(&o).contains("interrupted"), "{}", stderr(&o));
+}

@@ -10,6 +10,7 @@ pub mod load;
 pub mod memory;
 pub mod noise;
 pub mod output;
+pub mod spill;
 
 pub use assets::SharedTrack;
 pub use load::{
@@ -17,8 +18,10 @@ pub use load::{
 };
 pub use memory::{build_engine, HeapMemory, HostEngine};
 pub use output::{
-    render_to_file, render_to_file_with, BlockRenderer, OutputFormat, RenderError, RenderOptions,
+    render_spill_to_file, render_to_file, render_to_file_with, BlockRenderer, OutputFormat,
+    RenderError, RenderOptions,
 };
+pub use spill::{build_engine_spilling, Spill, SpillingBuild};
 
 /// The bundled demo track (rendered by `realtime_backend render` with no arguments).
 pub const DEMO_TRACK: &str = include_str!("../../../assets/demo.json");

@@ -3,6 +3,7 @@
 //! render never leaves a half-written file under the final name.
 
 use crate::memory::HostEngine;
+use crate::spill::Spill;
 use entrain_dsp::Frame;
 use std::fs::File;
 use std::io::BufWriter;
@@ -185,6 +186,51 @@ pub fn render_to_file_with(
     cancel: Option<&AtomicBool>,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<RenderStats, RenderError> {
+    write_file(
+        engine,
+        &mut Source::Render(render),
+        dest,
+        opts,
+        cancel,
+        progress,
+    )
+}
+
+/// [`render_to_file`] for an engine built by [`crate::spill::build_engine_spilling`]
+/// with its spill: the output is the analysis's frames read back and put through
+/// [`HostEngine::replay`] (the same bits as rendering, without rendering again).
+pub fn render_spill_to_file(
+    engine: &mut HostEngine,
+    spill: &mut Spill,
+    dest: &Path,
+    opts: &RenderOptions,
+    cancel: Option<&AtomicBool>,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<RenderStats, RenderError> {
+    write_file(
+        engine,
+        &mut Source::Replay(spill),
+        dest,
+        opts,
+        cancel,
+        progress,
+    )
+}
+
+/// Where the frames come from: a render, or a spill replayed.
+enum Source<'a, 'b> {
+    Render(&'a mut BlockRenderer<'b>),
+    Replay(&'a mut Spill),
+}
+
+fn write_file(
+    engine: &mut HostEngine,
+    src: &mut Source<'_, '_>,
+    dest: &Path,
+    opts: &RenderOptions,
+    cancel: Option<&AtomicBool>,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<RenderStats, RenderError> {
     let io = |source| RenderError::Io {
         path: dest.to_path_buf(),
         source,
@@ -206,7 +252,7 @@ pub fn render_to_file_with(
     let stats = if opts.format.is_flac() {
         write_flac(
             engine,
-            render,
+            src,
             file,
             dest,
             opts.format,
@@ -217,7 +263,7 @@ pub fn render_to_file_with(
     } else {
         write_wav(
             engine,
-            render,
+            src,
             file,
             dest,
             opts.format,
@@ -236,7 +282,7 @@ pub fn render_to_file_with(
 /// Renders up to `total` frames in blocks of `block`, handing each block to `sink`.
 fn pump(
     engine: &mut HostEngine,
-    render: &mut BlockRenderer<'_>,
+    src: &mut Source<'_, '_>,
     total: u64,
     block: usize,
     cancel: Option<&AtomicBool>,
@@ -252,10 +298,24 @@ fn pump(
             return Err(RenderError::Cancelled);
         }
         let want = ((total - done) as usize).min(block);
-        {
-            // The render loop is real-time code: no allocation inside (tests count).
-            let _rt = crate::alloc_guard::RealtimeScope::new();
-            render(engine, &mut buf[..want]);
+        match src {
+            Source::Render(render) => {
+                // The render loop is real-time code: no allocation inside (tests count).
+                let _rt = crate::alloc_guard::RealtimeScope::new();
+                render(engine, &mut buf[..want]);
+            }
+            Source::Replay(spill) => {
+                // The read is file I/O, outside the real-time scope; a failed read fails
+                // the render (nothing is left under the final name).
+                spill
+                    .read(engine.position(), &mut buf[..want])
+                    .map_err(|source| RenderError::Io {
+                        path: spill.path().to_path_buf(),
+                        source,
+                    })?;
+                let _rt = crate::alloc_guard::RealtimeScope::new();
+                engine.replay(&mut buf[..want]);
+            }
         }
         sink(&buf[..want])?;
         done += want as u64;
@@ -362,7 +422,7 @@ fn encode_wav_block(
 #[allow(clippy::too_many_arguments)] // the render's parts, passed through once
 fn write_wav(
     engine: &mut HostEngine,
-    render: &mut BlockRenderer<'_>,
+    src: &mut Source<'_, '_>,
     file: File,
     dest: &Path,
     format: OutputFormat,
@@ -398,7 +458,7 @@ fn write_wav(
     let mut stats = RenderStats::default();
     const BLOCK: usize = 4096;
     let mut bytes: Vec<u8> = Vec::with_capacity(BLOCK * bytes_per_frame as usize);
-    stats.frames = pump(engine, render, total, BLOCK, cancel, progress, |frames| {
+    stats.frames = pump(engine, src, total, BLOCK, cancel, progress, |frames| {
         bytes.clear();
         encode_wav_block(frames, format, &mut bytes, &mut stats);
         w.write_all(&bytes).map_err(io)
@@ -412,7 +472,7 @@ fn write_wav(
 #[allow(clippy::too_many_arguments)] // the render's parts, passed through once
 fn write_flac(
     engine: &mut HostEngine,
-    render: &mut BlockRenderer<'_>,
+    src: &mut Source<'_, '_>,
     file: File,
     dest: &Path,
     format: OutputFormat,
@@ -453,7 +513,7 @@ fn write_flac(
     let mut fb =
         flacenc::source::FrameBuf::with_size(2, BLOCK).map_err(|e| enc(format!("{e:?}")))?;
     let mut frame_no = 0usize;
-    stats.frames = pump(engine, render, total, BLOCK, cancel, progress, |frames| {
+    stats.frames = pump(engine, src, total, BLOCK, cancel, progress, |frames| {
         let n = frames.len();
         // The STREAMINFO MD5 covers the little-endian samples: the bytes a WAV of this
         // depth holds, quantised (with the peak and clip counts) as the WAV writer does.

@@ -5,7 +5,10 @@
 
 use entrain_engine::engine::{Config, Mode};
 use entrain_host::alloc_guard::{self, CountingAllocator, RealtimeScope};
-use entrain_host::{build_engine, load_track_str, render_to_file, OutputFormat, RenderOptions};
+use entrain_host::{
+    build_engine, build_engine_spilling, load_track_str, render_spill_to_file, render_to_file,
+    OutputFormat, RenderOptions,
+};
 
 #[global_allocator]
 static ALLOC: CountingAllocator = CountingAllocator;
@@ -15,6 +18,7 @@ static ALLOC: CountingAllocator = CountingAllocator;
 fn render_loop_is_allocation_free() {
     guard_counts_allocations_inside_a_scope();
     rendering_does_not_allocate();
+    replaying_a_spill_does_not_allocate();
 }
 
 fn guard_counts_allocations_inside_a_scope() {
@@ -56,4 +60,24 @@ fn rendering_does_not_allocate() {
         let after = alloc_guard::violations();
         assert_eq!(after, before, "{mode:?}: the render loop allocated");
     }
+}
+
+/// The compatible render written from the analysis's spill: the replay (inside the
+/// real-time scope; the file reads are outside it) allocates nothing either.
+fn replaying_a_spill_does_not_allocate() {
+    let t = load_track_str(entrain_host::DEMO_TRACK).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("s.wav");
+    let mut b = build_engine_spilling(&t, Config::default(), &out, &mut |_| {}).unwrap();
+    let mut spill = b.spill.take().expect("the demo spills");
+    let opts = RenderOptions {
+        format: OutputFormat::Wav16,
+        start_frame: 0,
+        frames: None,
+    };
+    let before = alloc_guard::violations();
+    let stats =
+        render_spill_to_file(&mut b.engine, &mut spill, &out, &opts, None, &mut |_, _| {}).unwrap();
+    assert_eq!(stats.frames, b.engine.total_frames());
+    assert_eq!(alloc_guard::violations(), before, "the replay allocated");
 }

@@ -20,7 +20,8 @@ use entrain_dsp::Frame;
 use entrain_engine::engine::{Config, Mode};
 use entrain_gpu::{MixerChoice, StagedRenderer};
 use entrain_host::{
-    build_engine, render_to_file_with, HostEngine, OutputFormat, RenderError, RenderOptions,
+    build_engine, build_engine_spilling, render_spill_to_file, render_to_file_with, HostEngine,
+    OutputFormat, RenderError, RenderOptions,
 };
 use input::{load, no_panic, track_source, Failure, TrackSource};
 use pyo3::exceptions::{PyRuntimeWarning, PyValueError};
@@ -247,8 +248,19 @@ type WavResult = (entrain_host::output::RenderStats, u32, f64, Option<String>);
 fn write_wav(src: &TrackSource, out: &Path, limit_s: Option<f64>) -> Result<WavResult, Failure> {
     let started = Instant::now();
     let t = load(src)?;
-    let mut engine = build_engine(&t, Config::default(), &mut |_| {})
-        .map_err(|e| Failure::Value(format!("{}cannot render: {e:?}", prefix_of(src))))?;
+    let build_error = |e| Failure::Value(format!("{}cannot render: {e:?}", prefix_of(src)));
+    // The whole track on the CPU: the analysis's render is kept in a spill file next to
+    // the output and written out from there (entrain_host::spill), one render instead of
+    // two. A sample renders a minute of the track: storing all of it would cost more.
+    let gpu = RENDER_GPU.load(Ordering::Relaxed);
+    let (mut engine, mut spill, spill_error) = if limit_s.is_none() && !gpu {
+        let b =
+            build_engine_spilling(&t, Config::default(), out, &mut |_| {}).map_err(build_error)?;
+        (b.engine, b.spill, b.error)
+    } else {
+        let e = build_engine(&t, Config::default(), &mut |_| {}).map_err(build_error)?;
+        (e, None, None)
+    };
     let sr = engine.sample_rate();
     let opts = RenderOptions {
         format: OutputFormat::Wav16,
@@ -256,15 +268,19 @@ fn write_wav(src: &TrackSource, out: &Path, limit_s: Option<f64>) -> Result<WavR
         frames: limit_s.map(|d| (d * sr as f64) as u64),
     };
     let mut mixer = Mixer::new(&mut engine);
-    let stats = render_to_file_with(
-        &mut engine,
-        &mut |e, b| mixer.render(e, b),
-        out,
-        &opts,
-        None,
-        &mut |_, _| {},
-    )
-    .map_err(|e| match e {
+    let written = match spill.as_mut() {
+        Some(s) => render_spill_to_file(&mut engine, s, out, &opts, None, &mut |_, _| {}),
+        None => render_to_file_with(
+            &mut engine,
+            &mut |e, b| mixer.render(e, b),
+            out,
+            &opts,
+            None,
+            &mut |_, _| {},
+        ),
+    };
+    drop(spill);
+    let stats = written.map_err(|e| match e {
         RenderError::Io { path, source } => Failure::io("cannot write", &path, &source),
         RenderError::Encode { path, message } => Failure::Os {
             errno: None,
@@ -273,7 +289,11 @@ fn write_wav(src: &TrackSource, out: &Path, limit_s: Option<f64>) -> Result<WavR
         },
         RenderError::Cancelled => Failure::Runtime("render cancelled".into()),
     })?;
-    Ok((stats, sr, started.elapsed().as_secs_f64(), mixer.notice()))
+    // A spill that could not be kept is worth a warning (the render took twice as long).
+    let notice = mixer.notice().or_else(|| {
+        spill_error.map(|why| format!("{why}; the track was rendered a second time instead"))
+    });
+    Ok((stats, sr, started.elapsed().as_secs_f64(), notice))
 }
 
 fn wav_result<'py>(

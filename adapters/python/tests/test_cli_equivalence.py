@@ -2,6 +2,7 @@
 the CLI's float WAV bit for bit (and its FNV-1a fingerprint), and the WAV functions write the
 CLI's 16-bit files byte for byte."""
 
+import os
 import re
 
 import pytest
@@ -87,3 +88,32 @@ def test_short_track_sample_equals_cli_full(cli, tmp_path):
     rb.render_sample_wav(track, ours)
     assert ours.read_bytes() == cli_out.read_bytes()
 
+
+
+@pytest.mark.parametrize("name", ["demo", "focus_alpha.json"])
+def test_render_full_wav_from_its_spill_equals_two_renders(cli, demo_path, tracks, tmp_path, name):
+    """render_full_wav keeps the analysis's render in a spill file next to the output and
+    writes the WAV from it (both tracks crossfade, so the spill is the assembled track;
+    focus_alpha adds noise): the bytes of the CLI's `--no-spill` render, and nothing but
+    the WAV is left in the folder."""
+    path = track_path(name, demo_path, tracks)
+    cli_out = tmp_path / "cli.wav"
+    run_cli(cli, "render", str(path), "-o", str(cli_out), "--no-spill", "--quiet")
+    folder = tmp_path / "py"
+    folder.mkdir()
+    rb.render_full_wav(path, folder / "py.wav")
+    assert (folder / "py.wav").read_bytes() == cli_out.read_bytes()
+    assert [p.name for p in folder.iterdir()] == ["py.wav"]
+
+
+def test_render_full_wav_without_a_spill_warns_and_renders_twice(cli, demo_path, tmp_path):
+    """When the spill file cannot be created (here its name is taken by a folder) the
+    render still succeeds, rendering the track a second time, and says why."""
+    cli_out = tmp_path / "cli.wav"
+    run_cli(cli, "render", str(demo_path), "-o", str(cli_out), "--no-spill", "--quiet")
+    folder = tmp_path / "py"
+    folder.mkdir()
+    (folder / f".py.wav.spill-{os.getpid()}").mkdir()
+    with pytest.warns(RuntimeWarning, match=r"\.spill-.*rendered a second time"):
+        rb.render_full_wav(demo_path, folder / "py.wav")
+    assert (folder / "py.wav").read_bytes() == cli_out.read_bytes()

@@ -218,6 +218,26 @@ pub struct Requirements {
     pub fft: usize,
 }
 
+/// What the compatible-mode analysis handed to the spill sink of [`Engine::with_spill`]:
+/// every frame of the track, in order, as it stands before the gains the analysis found.
+/// A host that stores them produces the output with [`Engine::replay`] instead of
+/// rendering the track again (the analysis is then the only render: about twice as fast
+/// for an offline render, at 8 bytes of storage per frame).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Spilled {
+    /// Nothing (streaming mode, no sink, or a track whose analysis does not see the
+    /// output in order): render with [`Engine::render`].
+    #[default]
+    Nothing,
+    /// Each step's standalone render (analysis pass 1), in time order, zeros between
+    /// steps: when no two steps overlap and there is no crossfade, noise or clip, this is
+    /// the track before its step gains, voice mix gain and output gain.
+    Steps,
+    /// The assembled track at output gain 1 (analysis pass 3): the track before its
+    /// output gain.
+    Track,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum StepGain {
     Unity,
@@ -335,6 +355,8 @@ pub struct Engine<T: TrackSource, M: Memory> {
     mix: crate::model::MixGains,
     /// The render loop's block buffers, kept here so that no block initialises them.
     scratch: Scratch,
+    /// What the analysis handed to a spill sink ([`Engine::replay`]).
+    spilled: Spilled,
 }
 
 /// [`Engine`]'s block buffers: a step's sum and a voice's frames on their way into it.
@@ -395,9 +417,35 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
     /// [`Engine::new`] with a progress callback (fraction 0..1 of the analysis).
     pub fn with_progress(
         track: T,
+        mem: M,
+        cfg: Config,
+        progress: &mut dyn FnMut(f32),
+    ) -> Result<Self, BuildError> {
+        Self::build(track, mem, cfg, progress, None)
+    }
+
+    /// [`Engine::with_progress`] handing what the analysis renders to `sink`: in
+    /// compatible mode, when [`Engine::spilled`] then says so, `sink` received every frame
+    /// of the track in order (blocks of at most 1,024 frames), and the output is those
+    /// frames put through [`Engine::replay`]: the same bits as [`Engine::render`], with
+    /// one render of the track fewer. Otherwise `sink` may have received frames that are
+    /// of no use, and the output comes from [`Engine::render`] as usual.
+    pub fn with_spill(
+        track: T,
+        mem: M,
+        cfg: Config,
+        progress: &mut dyn FnMut(f32),
+        sink: &mut dyn FnMut(&[Frame]),
+    ) -> Result<Self, BuildError> {
+        Self::build(track, mem, cfg, progress, Some(sink))
+    }
+
+    fn build(
+        track: T,
         mut mem: M,
         cfg: Config,
         progress: &mut dyn FnMut(f32),
+        sink: Option<Sink<'_, '_>>,
     ) -> Result<Self, BuildError> {
         let tr = track.track();
         let sr = tr.sample_rate;
@@ -484,6 +532,7 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
                 step: [[0.0; 2]; BLOCK],
                 voice: [[0.0; 2]; BLOCK],
             },
+            spilled: Spilled::Nothing,
         };
         match cfg.mode {
             Mode::Streaming => {
@@ -501,7 +550,7 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
                 }
             }
             Mode::Compatible => {
-                e.analyze(progress, align_on);
+                e.analyze(progress, align_on, sink);
             }
         }
         e.seek(0);
@@ -776,16 +825,40 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
         }
     }
 
-    /// Compatible-mode analysis: step peaks, alignment lags, global peak.
-    fn analyze(&mut self, progress: &mut dyn FnMut(f32), align: bool) {
+    /// Compatible-mode analysis: step peaks, alignment lags, global peak. With a `sink`,
+    /// the pass that sees the output in order hands it over ([`Spilled`]).
+    fn analyze(
+        &mut self,
+        progress: &mut dyn FnMut(f32),
+        align: bool,
+        mut sink: Option<Sink<'_, '_>>,
+    ) {
         let total_work = self.tl.placements.iter().map(|p| p.n).sum::<u64>() + 2 * self.total + 1;
         let mut work = 0u64;
+        // Pass 1 is the track itself (before its gains) when the steps are the track and
+        // come in time order; pass 3 (below) otherwise.
+        let steps_spill = sink.is_some()
+            && self.steps_are_the_track()
+            && self
+                .tl
+                .placements
+                .windows(2)
+                .all(|w| w[0].start <= w[1].start);
         // 1. Step peaks (each step standalone, as the original normalises it).
         self.out_gain = 1.0;
         let mut step_peaks: Vec<f32, MAX_PLACEMENTS> = Vec::new();
+        let mut spilled_to = 0u64;
         for k in 0..self.tl.placements.len() {
             let p = self.tl.placements[k];
-            let peak = self.standalone_peak(k, p.n);
+            let mut step_sink = None;
+            if steps_spill {
+                if let Some(s) = sink.as_deref_mut() {
+                    spill_zeros(s, p.start.saturating_sub(spilled_to));
+                    spilled_to = p.end();
+                    step_sink = Some(s);
+                }
+            }
+            let peak = self.standalone_peak(k, p.n, step_sink);
             let _ = step_peaks.push(peak);
             self.gains[k] = if peak > 1.0 {
                 StepGain::Divide(peak)
@@ -794,6 +867,12 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
             };
             work += p.n;
             progress(work as f32 / total_work as f32);
+        }
+        if steps_spill {
+            if let Some(s) = sink.as_deref_mut() {
+                spill_zeros(s, self.total.saturating_sub(spilled_to));
+            }
+            self.spilled = Spilled::Steps;
         }
         // 2. Alignment lags, in file order (a step's window sees the aligned steps before it).
         if align {
@@ -825,6 +904,13 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
             if n == 0 {
                 break;
             }
+            // At output gain 1 and master gain 1 (`set_master_gain` needs the built
+            // engine) the output stage is `canonical(x · 1.0)`, the identity on
+            // canonical values: these frames through the final output stage are the
+            // output ([`Engine::replay`]).
+            if let Some(s) = sink.as_deref_mut() {
+                s(&buf[..n]);
+            }
             for f in &buf[..n] {
                 peak = peak.max(math::fabsf(f[0])).max(math::fabsf(f[1]));
             }
@@ -832,6 +918,9 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
             if work % (1 << 20) < 1024 {
                 progress(work as f32 / total_work as f32);
             }
+        }
+        if sink.is_some() {
+            self.spilled = Spilled::Track;
         }
         // The original computes target/peak in float64 and multiplies the float32 track
         // by it as float32 (NumPy's weak Python scalars).
@@ -841,6 +930,81 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
             1.0
         };
         progress(1.0);
+    }
+
+    /// What [`Engine::with_spill`]'s sink received: whether [`Engine::replay`] applies.
+    pub fn spilled(&self) -> Spilled {
+        self.spilled
+    }
+
+    /// The output from the analysis's frames ([`Engine::with_spill`]): `out` holds the
+    /// frames the sink received from the current position on; they become the frames
+    /// [`Engine::render`] would write there (the same operations on the same values:
+    /// the step gain, the voice mix gain, the output stage),
+    /// and the position advances. Returns the frames of track written, as `render` does
+    /// (frames past the end become zero). When nothing was spilled, `out` is zeroed and
+    /// 0 returned.
+    pub fn replay(&mut self, out: &mut [Frame]) -> usize {
+        let n = (self.total - self.pos).min(out.len() as u64) as usize;
+        let (body, tail) = out.split_at_mut(n);
+        for f in tail.iter_mut() {
+            *f = [0.0, 0.0];
+        }
+        match self.spilled {
+            Spilled::Nothing => {
+                for f in body.iter_mut() {
+                    *f = [0.0, 0.0];
+                }
+                return 0;
+            }
+            Spilled::Track => {}
+            Spilled::Steps => {
+                let mut t = self.pos;
+                let mut i = 0;
+                while i < n {
+                    let left = (n - i) as u64;
+                    // The placement under `t` (no two overlap), or the gap up to the next.
+                    let under = self
+                        .tl
+                        .placements
+                        .iter()
+                        .enumerate()
+                        .find(|(_, p)| p.start <= t && t < p.end());
+                    let m = match under {
+                        Some((k, p)) => {
+                            let m = (p.end() - t).min(left) as usize;
+                            // `render` then adds the step into a zeroed sum: the identity
+                            // here, since a step's sum starts at +0.0 and so is never -0.0.
+                            apply_step_gain(&mut body[i..i + m], self.gains[k]);
+                            m
+                        }
+                        None => {
+                            let next = self
+                                .tl
+                                .placements
+                                .iter()
+                                .map(|p| p.start)
+                                .filter(|&s| s > t)
+                                .min()
+                                .unwrap_or(self.total);
+                            (next - t).min(left) as usize
+                        }
+                    };
+                    t += m as u64;
+                    i += m;
+                }
+                if self.mix.voices != 1.0 {
+                    let g = self.mix.voices;
+                    for f in body.iter_mut() {
+                        f[0] *= g;
+                        f[1] *= g;
+                    }
+                }
+            }
+        }
+        self.output_stage(body);
+        self.pos += n as u64;
+        n
     }
 
     /// The assembled track's peak (analysis pass 3) without rendering it again, when the
@@ -854,20 +1018,8 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
     /// one 60-minute step (every shipped preset) is then rendered twice instead of three
     /// times. `None` when the condition does not hold.
     fn peak_from_steps(&self, step_peaks: &[f32]) -> Option<f32> {
-        let pl = &self.tl.placements;
-        if self.noise.is_some() || !self.track.track().clips.is_empty() {
+        if !self.steps_are_the_track() {
             return None;
-        }
-        if pl.iter().any(|p| p.xfade != 0 || p.len != p.n) {
-            return None;
-        }
-        for (i, a) in pl.iter().enumerate() {
-            if pl[i + 1..]
-                .iter()
-                .any(|b| a.start < b.end() && b.start < a.end())
-            {
-                return None;
-            }
         }
         let g = self.out_gain * self.master;
         let mut peak = 0.0f32;
@@ -883,8 +1035,29 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
         Some(peak)
     }
 
-    /// Peak of step `k` rendered alone over its `n` samples.
-    fn standalone_peak(&mut self, k: usize, n: u64) -> f32 {
+    /// Whether the assembled track is, sample for sample, the steps' standalone renders
+    /// (pass 1) put through per-sample gains ([`Engine::peak_from_steps`]).
+    fn steps_are_the_track(&self) -> bool {
+        let pl = &self.tl.placements;
+        if self.noise.is_some() || !self.track.track().clips.is_empty() {
+            return false;
+        }
+        if pl.iter().any(|p| p.xfade != 0 || p.len != p.n) {
+            return false;
+        }
+        for (i, a) in pl.iter().enumerate() {
+            if pl[i + 1..]
+                .iter()
+                .any(|b| a.start < b.end() && b.start < a.end())
+            {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Peak of step `k` rendered alone over its `n` samples (handed to `sink` too).
+    fn standalone_peak(&mut self, k: usize, n: u64, mut sink: Option<Sink<'_, '_>>) -> f32 {
         let tr = self.track.track();
         let p = self.tl.placements[k];
         let specs = step_voices(&tr, &p);
@@ -913,6 +1086,9 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
                 self.track.pcm(),
                 voice,
             );
+            if let Some(s) = sink.as_deref_mut() {
+                s(&buf[..m]);
+            }
             for f in &buf[..m] {
                 peak = peak.max(math::fabsf(f[0])).max(math::fabsf(f[1]));
             }
@@ -1109,6 +1285,20 @@ fn render_step_into(
         }
     }
     apply_step_gain(out, gain);
+}
+
+/// Where the analysis hands its frames ([`Engine::with_spill`]); the two lifetimes let a
+/// borrow of the sink be passed on while the sink itself lives longer.
+type Sink<'a, 'b> = &'a mut (dyn FnMut(&[Frame]) + 'b);
+
+/// Hands `n` frames of silence to a spill sink (the gaps between steps).
+fn spill_zeros(sink: Sink<'_, '_>, mut n: u64) {
+    const ZEROS: [Frame; BLOCK] = [[0.0; 2]; BLOCK];
+    while n > 0 {
+        let m = n.min(BLOCK as u64) as usize;
+        sink(&ZEROS[..m]);
+        n -= m as u64;
+    }
 }
 
 /// Applies a step's gain to its summed voices.

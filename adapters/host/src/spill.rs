@@ -1,0 +1,227 @@
+//! Compatible mode's analysis kept in a temporary file, so that an offline render
+//! renders the track once instead of twice.
+//!
+//! The original normalises the assembled track to its peak (TRACK_FORMAT.md §8), so the
+//! first output sample needs the last one's level: the engine's analysis renders the
+//! track to measure it and the output pass renders it again. With a spill file the
+//! analysis's frames go to disk as they are rendered ([`Engine::with_spill`]), and the
+//! output is those frames read back and put through [`Engine::replay`] (the gains the
+//! analysis found): the same bits, with the render done once. SoX's `gain -n` keeps its
+//! normalisation pass in a temporary file the same way.
+//!
+//! The cost is 8 bytes per frame of disk (1.4 GB per hour at 48 kHz) for the length of
+//! the render, next to the output (the user chose that disk for the output; `/tmp` is
+//! often RAM). Memory stays constant: the frames go through the page cache, not the
+//! process. When the file cannot be written (no space, no permission) the engine is
+//! still built, without the spill, and renders the track a second time as before.
+
+use crate::assets::SharedTrack;
+use crate::memory::{HeapMemory, HostEngine};
+use entrain_dsp::Frame;
+use entrain_engine::engine::{BuildError, Config, Engine, Spilled};
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+/// Bytes per stored frame (two little-endian f32).
+const FRAME_BYTES: u64 = 8;
+
+/// The analysis's frames on disk; the file is removed when this is dropped.
+#[derive(Debug)]
+pub struct Spill {
+    path: PathBuf,
+    file: File,
+    /// Frames stored.
+    frames: u64,
+    /// Frame the file's cursor is at.
+    at: u64,
+    bytes: Vec<u8>,
+}
+
+impl Drop for Spill {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+impl Spill {
+    /// Where the spill file lives.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Frames stored (the track's length).
+    pub fn frames(&self) -> u64 {
+        self.frames
+    }
+
+    /// Reads the stored frames `pos..pos + out.len()` into `out`.
+    pub fn read(&mut self, pos: u64, out: &mut [Frame]) -> std::io::Result<()> {
+        if pos + out.len() as u64 > self.frames {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                format!(
+                    "frames {pos}..{} asked of a spill of {}",
+                    pos + out.len() as u64,
+                    self.frames
+                ),
+            ));
+        }
+        if pos != self.at {
+            self.file.seek(SeekFrom::Start(pos * FRAME_BYTES))?;
+            self.at = pos;
+        }
+        self.bytes.resize(out.len() * FRAME_BYTES as usize, 0);
+        self.file.read_exact(&mut self.bytes)?;
+        for (f, b) in out.iter_mut().zip(self.bytes.chunks_exact(8)) {
+            *f = [
+                f32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+                f32::from_le_bytes([b[4], b[5], b[6], b[7]]),
+            ];
+        }
+        self.at += out.len() as u64;
+        Ok(())
+    }
+}
+
+/// The spill path used while rendering to `dest` (hidden, next to it, one per process).
+pub fn spill_path_for(dest: &Path) -> PathBuf {
+    let name = dest
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "render".into());
+    dest.with_file_name(format!(".{name}.spill-{}", std::process::id()))
+}
+
+/// What [`build_engine_spilling`] built.
+#[derive(Debug)]
+pub struct SpillingBuild {
+    /// The engine (positioned at frame 0).
+    pub engine: HostEngine,
+    /// The analysis's frames, when the engine produced them in order and they were
+    /// stored: render with [`crate::output::render_spill_to_file`]. `None`: render as usual.
+    pub spill: Option<Spill>,
+    /// Why a spill was wanted but not kept (the file could not be written), for a notice.
+    pub error: Option<String>,
+}
+
+/// [`crate::build_engine`] keeping the analysis's frames in a spill file next to `dest`
+/// (see the module documentation). In streaming mode nothing is stored.
+pub fn build_engine_spilling(
+    track: impl Into<SharedTrack>,
+    cfg: Config,
+    dest: &Path,
+    progress: &mut dyn FnMut(f32),
+) -> Result<SpillingBuild, BuildError> {
+    let track = track.into();
+    let mem = HeapMemory::for_track(&track.track, &cfg)?;
+    if cfg.mode != entrain_engine::engine::Mode::Compatible {
+        let engine = Engine::with_progress(track, mem, cfg, progress)?;
+        return Ok(SpillingBuild {
+            engine,
+            spill: None,
+            error: None,
+        });
+    }
+    let path = spill_path_for(dest);
+    let opened = dest
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .map_or(Ok(()), std::fs::create_dir_all)
+        .and_then(|()| {
+            OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create_new(true)
+                .open(&path)
+        });
+    let file = match opened {
+        Ok(f) => f,
+        Err(e) => {
+            let engine = Engine::with_progress(track, mem, cfg, progress)?;
+            return Ok(SpillingBuild {
+                engine,
+                spill: None,
+                error: Some(format!("cannot create {}: {e}", path.display())),
+            });
+        }
+    };
+    // From here on the file is removed whatever happens (the guard is the Spill itself,
+    // built once the writer hands the file back).
+    let mut writer = Some(BufWriter::with_capacity(1 << 20, file));
+    let mut failed: Option<std::io::Error> = None;
+    let mut frames = 0u64;
+    let mut bytes: Vec<u8> = Vec::with_capacity(1024 * FRAME_BYTES as usize);
+    let built = Engine::with_spill(track, mem, cfg, progress, &mut |block: &[Frame]| {
+        if failed.is_some() {
+            return;
+        }
+        let Some(w) = writer.as_mut() else { return };
+        bytes.clear();
+        for x in block.as_flattened() {
+            bytes.extend_from_slice(&x.to_le_bytes());
+        }
+        match w.write_all(&bytes) {
+            Ok(()) => frames += block.len() as u64,
+            Err(e) => failed = Some(e),
+        }
+    });
+    let file = writer.take().map(BufWriter::into_inner);
+    let remove = || {
+        let _ = std::fs::remove_file(&path);
+    };
+    let engine = match built {
+        Ok(e) => e,
+        Err(e) => {
+            remove();
+            return Err(e);
+        }
+    };
+    let file = match (failed, file) {
+        (None, Some(Ok(f))) => f,
+        (Some(e), _) => {
+            remove();
+            return Ok(SpillingBuild {
+                engine,
+                spill: None,
+                error: Some(format!("cannot write {}: {e}", path.display())),
+            });
+        }
+        (None, Some(Err(e))) => {
+            remove();
+            return Ok(SpillingBuild {
+                engine,
+                spill: None,
+                error: Some(format!("cannot write {}: {}", path.display(), e.error())),
+            });
+        }
+        (None, None) => {
+            remove();
+            return Ok(SpillingBuild {
+                engine,
+                spill: None,
+                error: None,
+            });
+        }
+    };
+    let spill = Spill {
+        path,
+        file,
+        frames,
+        at: frames,
+        bytes: Vec::new(),
+    };
+    if engine.spilled() == Spilled::Nothing || frames != engine.total_frames() {
+        // Nothing usable (or, defensively, not the track's length): render as usual.
+        return Ok(SpillingBuild {
+            engine,
+            spill: None,
+            error: None,
+        });
+    }
+    Ok(SpillingBuild {
+        engine,
+        spill: Some(spill),
+        error: None,
+    })
+}
