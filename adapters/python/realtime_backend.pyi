@@ -76,8 +76,15 @@ def render_sample_wav(track_json: TrackInput, out_path: PathInput) -> Dict[str, 
     Returns ``path``, ``frames``, ``seconds``, ``sample_rate``, ``peak``, ``clipped``
     (samples clipped by the 16-bit conversion) and ``elapsed`` (render time, s)."""
 
-def render_full_wav(track_json: TrackInput, out_path: PathInput) -> Dict[str, Any]:
-    """The whole track as 16-bit WAV, byte-identical to ``realtime_backend render``."""
+def render_full_wav(
+    track_json: TrackInput, out_path: PathInput, *, spill: Optional[bool] = None
+) -> Dict[str, Any]:
+    """The whole track as 16-bit WAV, byte-identical to ``realtime_backend render``.
+
+    ``spill``: keep the analysis's render in a temporary file next to the output and
+    write from it (one render instead of two; 8 bytes per frame, removed at the end):
+    ``None`` unless the track renders faster than the file would save, ``True`` always,
+    ``False`` never. Same bytes either way."""
 
 # ---- additions -------------------------------------------------------------------------
 

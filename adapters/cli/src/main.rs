@@ -19,7 +19,7 @@ use entrain_host::load::format_report;
 use entrain_host::{
     build_engine, build_engine_spilling, load_track_file, load_track_str, render_spill_to_file,
     render_to_file_with, BlockRenderer, HostEngine, LoadError, LoadedTrack, OutputFormat,
-    RenderError, RenderOptions, SharedTrack,
+    RenderError, RenderOptions, SharedTrack, SpillPolicy,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
@@ -162,12 +162,20 @@ struct RenderArgs {
     /// Default: config.toml `gpu`.
     #[arg(long, value_parser = parse_bool, num_args = 0..=1, default_missing_value = "true")]
     gpu: Option<bool>,
-    /// Compatible mode renders a whole track once, keeping its analysis in a temporary
-    /// file next to the output (8 bytes per frame: 1.4 GB per hour at 48 kHz, removed at
-    /// the end; not with --start, --duration or --gpu). With --no-spill it renders the
-    /// track twice and writes nothing else. Same output either way.
-    #[arg(long)]
-    no_spill: bool,
+    /// Compatible mode, whole track on the CPU: keep the analysis's render in a temporary
+    /// file next to the output and write the output from it, rendering the track once
+    /// instead of twice (8 bytes per frame: 1.4 GB per hour at 48 kHz, removed at the
+    /// end). auto: unless the track renders faster than the file would save (timed on its
+    /// first seconds); always; never. Same output either way.
+    #[arg(long, value_enum, default_value_t = SpillArg::Auto)]
+    spill: SpillArg,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum SpillArg {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -329,7 +337,7 @@ impl RenderArgs {
             level: 0.25,
             quiet: false,
             gpu: None,
-            no_spill: false,
+            spill: SpillArg::Auto,
         }
     }
 }
@@ -458,8 +466,15 @@ fn render_loaded(cfg: &FileConfig, t: LoadedTrack, out: PathBuf, a: RenderArgs) 
     // Only for the whole track: a part (--start, --duration) renders less than the
     // analysis would store.
     let whole = a.start == 0.0 && a.duration.is_none();
-    let (mut engine, mut spill) = if a.mode == ModeArg::Compatible && whole && !gpu && !a.no_spill {
-        let b = build_engine_spilling(track, ecfg, &out, &mut analysed).map_err(build_error)?;
+    let policy = match a.spill {
+        SpillArg::Auto => Some(SpillPolicy::Auto),
+        SpillArg::Always => Some(SpillPolicy::Always),
+        SpillArg::Never => None,
+    };
+    let spilling = policy.filter(|_| a.mode == ModeArg::Compatible && whole && !gpu);
+    let (mut engine, mut spill) = if let Some(policy) = spilling {
+        let b =
+            build_engine_spilling(track, ecfg, &out, policy, &mut analysed).map_err(build_error)?;
         if let Some(why) = &b.error {
             if !a.quiet {
                 eprintln!("note: {why}; rendering the track a second time instead");

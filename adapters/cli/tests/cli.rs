@@ -447,8 +447,8 @@ fn interrupted_render_leaves_nothing() {
 }
 
 /// A compatible render of a whole track writes the output from its analysis's spill
-/// file (one render, not two): the same bytes as `--no-spill`, for a track whose step
-/// renders are the track (one step, and steps in sequence without crossfade) and for a
+/// file (one render, not two): the same bytes as `--spill never`, for a track whose step
+/// renders are the track (steps in sequence without crossfade) and for a
 /// crossfaded one (the assembled track is spilled), in 16-bit and float WAV and FLAC;
 /// nothing but the output is left in its folder. A part of a track (`--start`) does not
 /// spill and gives the bytes of the same render without it.
@@ -474,7 +474,8 @@ fn spilled_render_equals_two_renders_and_cleans_up() {
         for (i, (ext, extra)) in formats.into_iter().enumerate() {
             let once = dir.path().join(format!("once-{name}-{i}/out.{ext}"));
             let twice = dir.path().join(format!("twice-{name}-{i}.{ext}"));
-            for (out, flags) in [(&once, &[][..]), (&twice, &["--no-spill"][..])] {
+            let (always, never) = (&["--spill", "always"][..], &["--spill", "never"][..]);
+            for (out, flags) in [(&once, always), (&twice, never)] {
                 let mut c = bin();
                 c.arg("render").arg(track).arg("-o").arg(out).arg("--quiet");
                 c.args(extra).args(flags);
@@ -513,7 +514,7 @@ fn interrupted_analysis_leaves_nothing() {
         .arg(shared("tracks/bench_60min_theta.json"))
         .arg("-o")
         .arg(&out)
-        .arg("--quiet")
+        .args(["--quiet", "--spill", "always"])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped());
     let mut child = c.spawn().unwrap();

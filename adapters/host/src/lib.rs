@@ -21,7 +21,7 @@ pub use output::{
     render_spill_to_file, render_to_file, render_to_file_with, BlockRenderer, OutputFormat,
     RenderError, RenderOptions,
 };
-pub use spill::{build_engine_spilling, Spill, SpillingBuild};
+pub use spill::{build_engine_spilling, Spill, SpillPolicy, SpillingBuild};
 
 /// The bundled demo track (rendered by `realtime_backend render` with no arguments).
 pub const DEMO_TRACK: &str = include_str!("../../../assets/demo.json");

@@ -7,7 +7,7 @@ use entrain_engine::engine::{Config, Mode};
 use entrain_host::alloc_guard::{self, CountingAllocator, RealtimeScope};
 use entrain_host::{
     build_engine, build_engine_spilling, load_track_str, render_spill_to_file, render_to_file,
-    OutputFormat, RenderOptions,
+    OutputFormat, RenderOptions, SpillPolicy,
 };
 
 #[global_allocator]
@@ -68,7 +68,14 @@ fn replaying_a_spill_does_not_allocate() {
     let t = load_track_str(entrain_host::DEMO_TRACK).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("s.wav");
-    let mut b = build_engine_spilling(&t, Config::default(), &out, &mut |_| {}).unwrap();
+    let mut b = build_engine_spilling(
+        &t,
+        Config::default(),
+        &out,
+        SpillPolicy::Always,
+        &mut |_| {},
+    )
+    .unwrap();
     let mut spill = b.spill.take().expect("the demo spills");
     let opts = RenderOptions {
         format: OutputFormat::Wav16,

@@ -51,7 +51,8 @@ def test_signatures_keep_the_original_defaults():
     assert rb.render.__text_signature__ == (
         '(track_json, start=0.0, duration=None, sample_rate=None, mode="compatible", level=0.25)'
     )
-    assert rb.render_full_wav.__text_signature__ == "(track_json, out_path)"
+    # The original's two positional parameters; `spill` is keyword-only.
+    assert rb.render_full_wav.__text_signature__ == "(track_json, out_path, *, spill=None)"
 
 
 def test_type_stubs_ship_and_cover_the_api():

@@ -94,26 +94,28 @@ def test_short_track_sample_equals_cli_full(cli, tmp_path):
 def test_render_full_wav_from_its_spill_equals_two_renders(cli, demo_path, tracks, tmp_path, name):
     """render_full_wav keeps the analysis's render in a spill file next to the output and
     writes the WAV from it (both tracks crossfade, so the spill is the assembled track;
-    focus_alpha adds noise): the bytes of the CLI's `--no-spill` render, and nothing but
-    the WAV is left in the folder."""
+    focus_alpha adds noise): the bytes of the CLI's `--spill never` render and of
+    `spill=False`, and nothing but the WAV is left in the folder."""
     path = track_path(name, demo_path, tracks)
     cli_out = tmp_path / "cli.wav"
-    run_cli(cli, "render", str(path), "-o", str(cli_out), "--no-spill", "--quiet")
+    run_cli(cli, "render", str(path), "-o", str(cli_out), "--spill", "never", "--quiet")
     folder = tmp_path / "py"
     folder.mkdir()
-    rb.render_full_wav(path, folder / "py.wav")
+    rb.render_full_wav(path, folder / "py.wav", spill=True)
     assert (folder / "py.wav").read_bytes() == cli_out.read_bytes()
     assert [p.name for p in folder.iterdir()] == ["py.wav"]
+    rb.render_full_wav(path, tmp_path / "twice.wav", spill=False)
+    assert (tmp_path / "twice.wav").read_bytes() == cli_out.read_bytes()
 
 
 def test_render_full_wav_without_a_spill_warns_and_renders_twice(cli, demo_path, tmp_path):
     """When the spill file cannot be created (here its name is taken by a folder) the
     render still succeeds, rendering the track a second time, and says why."""
     cli_out = tmp_path / "cli.wav"
-    run_cli(cli, "render", str(demo_path), "-o", str(cli_out), "--no-spill", "--quiet")
+    run_cli(cli, "render", str(demo_path), "-o", str(cli_out), "--spill", "never", "--quiet")
     folder = tmp_path / "py"
     folder.mkdir()
     (folder / f".py.wav.spill-{os.getpid()}").mkdir()
     with pytest.warns(RuntimeWarning, match=r"\.spill-.*rendered a second time"):
-        rb.render_full_wav(demo_path, folder / "py.wav")
+        rb.render_full_wav(demo_path, folder / "py.wav", spill=True)
     assert (folder / "py.wav").read_bytes() == cli_out.read_bytes()

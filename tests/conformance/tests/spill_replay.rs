@@ -22,7 +22,7 @@ use entrain_engine::engine::{Config, Engine, Mode, Spilled};
 use entrain_host::memory::HeapMemory;
 use entrain_host::{
     build_engine, build_engine_spilling, load_track_file, load_track_str, render_spill_to_file,
-    render_to_file, OutputFormat, RenderError, RenderOptions, SharedTrack,
+    render_to_file, OutputFormat, RenderError, RenderOptions, SharedTrack, SpillPolicy,
 };
 use std::path::Path;
 
@@ -260,7 +260,9 @@ fn host_spill_writes_the_rendered_file_and_cleans_up() {
         render_to_file(&mut e, &plain, &opts, None, &mut |_, _| {}).unwrap();
 
         let dest = dir.path().join(format!("{format:?}")).join(file);
-        let mut b = build_engine_spilling(&t, compatible(), &dest, &mut |_| {}).unwrap();
+        let mut b =
+            build_engine_spilling(&t, compatible(), &dest, SpillPolicy::Always, &mut |_| {})
+                .unwrap();
         assert!(b.error.is_none(), "{:?}", b.error);
         let mut spill = b.spill.take().expect("a one-step track spills");
         let spill_path = spill.path().to_path_buf();
@@ -290,7 +292,14 @@ fn host_spill_writes_the_rendered_file_and_cleans_up() {
         mode: Mode::Streaming,
         ..Config::default()
     };
-    let b = build_engine_spilling(&t, streaming, &dir.path().join("s.wav"), &mut |_| {}).unwrap();
+    let b = build_engine_spilling(
+        &t,
+        streaming,
+        &dir.path().join("s.wav"),
+        SpillPolicy::Always,
+        &mut |_| {},
+    )
+    .unwrap();
     assert!(b.spill.is_none() && b.error.is_none());
 }
 
@@ -307,7 +316,14 @@ fn host_spill_failures_fall_back_or_fail_cleanly() {
     // and renders as usual, and the reason is given.
     let blocker = dir.path().join("not-a-dir");
     std::fs::write(&blocker, b"x").unwrap();
-    let b = build_engine_spilling(&t, compatible(), &blocker.join("out.wav"), &mut |_| {}).unwrap();
+    let b = build_engine_spilling(
+        &t,
+        compatible(),
+        &blocker.join("out.wav"),
+        SpillPolicy::Always,
+        &mut |_| {},
+    )
+    .unwrap();
     assert!(b.spill.is_none());
     let why = b.error.expect("the failure is reported");
     assert!(why.contains("not-a-dir"), "{why}");
@@ -317,7 +333,8 @@ fn host_spill_failures_fall_back_or_fail_cleanly() {
     // A spill cut short after the analysis: the render fails naming the spill, and
     // nothing is left under the final name.
     let dest = dir.path().join("cut.wav");
-    let mut b = build_engine_spilling(&t, compatible(), &dest, &mut |_| {}).unwrap();
+    let mut b =
+        build_engine_spilling(&t, compatible(), &dest, SpillPolicy::Always, &mut |_| {}).unwrap();
     let mut spill = b.spill.take().unwrap();
     std::fs::OpenOptions::new()
         .write(true)
@@ -344,4 +361,28 @@ fn host_spill_failures_fall_back_or_fail_cleanly() {
         other => panic!("unexpected error {other}"),
     }
     assert!(!dest.exists(), "a file was left under the final name");
+}
+
+/// [`SpillPolicy::Auto`] gives the spill up when the analysis renders faster than storing
+/// and reloading frames would save: a track of silence (no voices: ~1 ns per frame, 25
+/// times under the threshold) keeps no spill and leaves no file, and renders the same.
+#[test]
+fn auto_policy_gives_a_cheap_track_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = r#"{"global": {"sample_rate": 48000, "crossfade_duration": 0.0},
+        "progression": [{"duration": 30.0, "voices": []}]}"#;
+    let t = track(json);
+    let dest = dir.path().join("quiet.wav");
+    let b = build_engine_spilling(&t, compatible(), &dest, SpillPolicy::Auto, &mut |_| {}).unwrap();
+    assert!(b.spill.is_none() && b.error.is_none());
+    assert_eq!(
+        b.engine.spilled(),
+        Spilled::Steps,
+        "the engine did hand its frames over"
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "no file left"
+    );
 }
