@@ -433,7 +433,8 @@ fn render_loaded(cfg: &FileConfig, t: LoadedTrack, out: PathBuf, a: RenderArgs) 
         let during_analysis = analysing.clone();
         let spill_path = entrain_host::spill::spill_path_for(&out);
         let shown = out.display().to_string();
-        // Ctrl+C stops the render; the temporary file is removed and nothing remains.
+        // Ctrl+C (or SIGTERM) stops the render; the temporary file is removed and nothing
+        // remains.
         // The analysis cannot be stopped from outside, and nothing but the spill file
         // exists yet: remove it and exit at once.
         let _ = ctrlc::set_handler(move || {

@@ -503,8 +503,9 @@ fn spilled_render_equals_two_renders_and_cleans_up() {
     assert_eq!(part.len(), whole.len() - 22050 * 8, "one second shorter");
 }
 
-/// Ctrl+C during a compatible render's analysis (the spill file growing): the binary
-/// exits at once, non-zero, and leaves neither the spill nor an output.
+/// A termination request (SIGTERM, handled like Ctrl+C) during a compatible render's
+/// analysis (the spill file growing): the binary exits at once, non-zero, and leaves
+/// neither the spill nor an output.
 #[test]
 fn interrupted_analysis_leaves_nothing() {
     let dir = tempfile::tempdir().unwrap();
@@ -541,7 +542,7 @@ fn interrupted_analysis_leaves_nothing() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     };
     let st = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args(["-TERM", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(st.success());

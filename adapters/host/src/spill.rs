@@ -17,9 +17,9 @@
 //!
 //! A spill pays when rendering a frame costs more than storing and reloading its 8 bytes.
 //! For the real presets (13–26 voices, 60–120 ns per frame on an x86_64 core) it halves
-//! the time; a track of one binaural voice renders in ~10 ns per frame, less than the page
-//! cache's copy of the spill on a VM (3–16 ns per frame, write and read): there the spill
-//! made a 60-minute render slower (2.75 → 4.0 s CPU). [`SpillPolicy::Auto`] therefore times
+//! the time; a track of one binaural voice renders in 6–7 ns per frame, less than the
+//! page cache's copy of the spill on a VM (5–15 ns per frame, write and read): there the
+//! spill made a 60-minute render slower (2.6 → 4.0 s CPU). [`SpillPolicy::Auto`] therefore times
 //! the analysis's first [`PROBE_FRAMES`] frames and gives the spill up (deleting the file)
 //! when they rendered faster than [`MIN_RENDER_NS_PER_FRAME`]. The output is the same
 //! either way; only the time differs.
@@ -39,10 +39,12 @@ const FRAME_BYTES: u64 = 8;
 /// 44.1 kHz: 2 MiB of spill written before the decision).
 pub const PROBE_FRAMES: u64 = 1 << 18;
 
-/// Render time per frame below which [`SpillPolicy::Auto`] gives the spill up: about
-/// twice the cost of storing and reloading a frame measured on the benchmark VM, so that
-/// what is kept saves clearly more than it costs.
-pub const MIN_RENDER_NS_PER_FRAME: u64 = 25;
+/// Render time per frame below which [`SpillPolicy::Auto`] gives the spill up. Timed by
+/// the probe on the benchmark VM: one binaural voice (W1) 6–7 ns, eight voices (W3)
+/// 26–28 ns, the real presets 49–90 ns. The spill cost W1 1.4 s of its 2.6 s (1.38 GB
+/// through the page cache of a VM whose fresh pages are dear) and saved W3 0.4 s of
+/// 1.2 s; 15 ns lies between, with room for the probe's noise on both sides.
+pub const MIN_RENDER_NS_PER_FRAME: u64 = 15;
 
 /// When [`build_engine_spilling`] keeps the spill.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]

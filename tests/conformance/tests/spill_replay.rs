@@ -364,8 +364,8 @@ fn host_spill_failures_fall_back_or_fail_cleanly() {
 }
 
 /// [`SpillPolicy::Auto`] gives the spill up when the analysis renders faster than storing
-/// and reloading frames would save: a track of silence (no voices: ~1 ns per frame, 25
-/// times under the threshold) keeps no spill and leaves no file, and renders the same.
+/// and reloading frames would save: a track of silence (no voices: ~1 ns per frame, a
+/// tenth of the threshold or less) keeps no spill and leaves no file, and renders the same.
 #[test]
 fn auto_policy_gives_a_cheap_track_up() {
     let dir = tempfile::tempdir().unwrap();
