@@ -78,8 +78,18 @@ fn prefix_of(src: &TrackSource) -> String {
 
 /// An engine positioned for a render, and how much to render.
 struct Job {
-    engine: entrain_host::HostEngine,
+    engine: JobEngine,
     frames: u64,
+}
+
+/// How a [`Job`] renders.
+enum JobEngine {
+    /// Built and positioned: render.
+    Ready(Box<HostEngine>),
+    /// A whole track in compatible mode on the CPU: its analysis renders straight into
+    /// the output array and the output is made from it in place ([`spill_into`]), one
+    /// render instead of two at no extra memory.
+    InPlace(Box<entrain_host::LoadedTrack>, Config),
 }
 
 fn prepare(
@@ -101,8 +111,23 @@ fn prepare(
         target_level: level,
         ..Config::default()
     };
-    let mut engine = build_engine(&t, cfg, &mut |_| {})
-        .map_err(|e| Failure::Value(format!("{}cannot render: {e:?}", prefix_of(src))))?;
+    let build_error = |e| Failure::Value(format!("{}cannot render: {e:?}", prefix_of(src)));
+    let whole = start == 0.0 && duration.is_none();
+    if mode == Mode::Compatible && whole && !RENDER_GPU.load(Ordering::Relaxed) {
+        // The length without the analysis: a streaming engine has none.
+        let streaming = Config {
+            mode: Mode::Streaming,
+            ..cfg
+        };
+        let frames = build_engine(&t, streaming, &mut |_| {})
+            .map_err(build_error)?
+            .total_frames();
+        return Ok(Job {
+            engine: JobEngine::InPlace(Box::new(t), cfg),
+            frames,
+        });
+    }
+    let mut engine = build_engine(&t, cfg, &mut |_| {}).map_err(build_error)?;
     // Exactly the CLI's arithmetic (`realtime_backend render --start --duration`).
     let sr = engine.sample_rate() as f64;
     let start_frame = (start * sr) as u64;
@@ -112,7 +137,56 @@ fn prepare(
         .map(|d| (d * sr) as u64)
         .unwrap_or(available)
         .min(available);
-    Ok(Job { engine, frames })
+    Ok(Job {
+        engine: JobEngine::Ready(Box::new(engine)),
+        frames,
+    })
+}
+
+/// Renders a whole track in compatible mode into `bytes` (little-endian interleaved f32,
+/// the track's length): the analysis's frames are written there as it renders them
+/// ([`entrain_engine::engine::Engine::with_spill`]) and put through
+/// [`HostEngine::replay`] in place: the bits of a render, without rendering again. When
+/// the engine hands nothing over (it always does in compatible mode) it renders.
+fn spill_into(t: &entrain_host::LoadedTrack, cfg: Config, bytes: &mut [u8]) -> Result<(), String> {
+    use entrain_engine::engine::{Engine, Spilled};
+    let mem = entrain_host::HeapMemory::for_track(&t.track, &cfg).map_err(|e| format!("{e:?}"))?;
+    let mut at = 0usize;
+    let mut fits = true;
+    let mut engine = Engine::with_spill(t.into(), mem, cfg, &mut |_| {}, &mut |block| {
+        for f in block {
+            let Some(b) = bytes.get_mut(at..at + 8) else {
+                fits = false;
+                return;
+            };
+            b[..4].copy_from_slice(&f[0].to_le_bytes());
+            b[4..].copy_from_slice(&f[1].to_le_bytes());
+            at += 8;
+        }
+    })
+    .map_err(|e| format!("{e:?}"))?;
+    engine.seek(0);
+    if engine.spilled() == Spilled::Nothing || !fits || at != bytes.len() {
+        render_into(&mut engine, &mut Mixer { staged: None }, bytes);
+        return Ok(());
+    }
+    const BLOCK: usize = 4096;
+    let mut frames = vec![[0.0f32; 2]; BLOCK];
+    for chunk in bytes.chunks_mut(BLOCK * 8) {
+        let n = chunk.len() / 8;
+        for (f, b) in frames[..n].iter_mut().zip(chunk.chunks_exact(8)) {
+            *f = [
+                f32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+                f32::from_le_bytes([b[4], b[5], b[6], b[7]]),
+            ];
+        }
+        engine.replay(&mut frames[..n]);
+        for (f, b) in frames[..n].iter().zip(chunk.chunks_exact_mut(8)) {
+            b[..4].copy_from_slice(&f[0].to_le_bytes());
+            b[4..].copy_from_slice(&f[1].to_le_bytes());
+        }
+    }
+    Ok(())
 }
 
 /// `enable_gpu(True)`: offline renders mix the voices on the GPU (entrain-gpu). Streams
@@ -182,7 +256,9 @@ fn render_into(engine: &mut HostEngine, mixer: &mut Mixer, bytes: &mut [u8]) {
 /// ``mode`` is ``"compatible"`` (the original's offline chain: per-step and whole-track
 /// peak normalisation to ``level``) or ``"streaming"`` (fixed headroom and a limiter, what
 /// live playback plays). The samples are bit-identical to
-/// ``realtime_backend render --format f32`` with the same options.
+/// ``realtime_backend render --format f32`` with the same options. A whole track in
+/// compatible mode is rendered once: its analysis (which measures the peak the output is
+/// normalised to) writes into the array and the output is made from it in place.
 ///
 /// Raises ``ValueError`` for an invalid track or argument, ``OSError`` when a file cannot
 /// be read, ``ImportError`` without numpy. The GIL is released while rendering.
@@ -228,12 +304,16 @@ fn render<'py>(
         let buf = PyByteArray::new_with(py, frames, |bytes| {
             // The bytearray is not shared yet: nothing else can reach it while the GIL is
             // released.
-            py.detach(|| {
-                let mut mixer = Mixer::new(&mut job.engine);
-                render_into(&mut job.engine, &mut mixer, bytes);
-                notice = mixer.notice();
-            });
-            Ok(())
+            py.detach(|| match &mut job.engine {
+                JobEngine::Ready(engine) => {
+                    let mut mixer = Mixer::new(engine);
+                    render_into(engine, &mut mixer, bytes);
+                    notice = mixer.notice();
+                    Ok(())
+                }
+                JobEngine::InPlace(t, cfg) => spill_into(t, *cfg, bytes),
+            })
+            .map_err(|e| Failure::Value(format!("{}cannot render: {e}", prefix_of(&src))).into())
         })?;
         warn_notice(py, notice)?;
         let flat = numpy.call_method1("frombuffer", (buf, "<f4"))?;

@@ -5,6 +5,7 @@ CLI's 16-bit files byte for byte."""
 import os
 import re
 
+import numpy as np
 import pytest
 
 import realtime_backend as rb
@@ -119,3 +120,18 @@ def test_render_full_wav_without_a_spill_warns_and_renders_twice(cli, demo_path,
     with pytest.warns(RuntimeWarning, match=r"\.spill-.*rendered a second time"):
         rb.render_full_wav(demo_path, folder / "py.wav", spill=True)
     assert (folder / "py.wav").read_bytes() == cli_out.read_bytes()
+
+
+@pytest.mark.parametrize("name", ["demo", "subliminal_and_clips.json", "short"])
+def test_whole_compatible_render_in_place_equals_two_renders(demo_path, tracks, name):
+    """`render` of a whole track in compatible mode writes the analysis's frames into the
+    output array and makes the output from them in place (one render); a render with a
+    `duration` takes the usual path (analysis, then a second render). Same bits, for a
+    crossfaded track, one with clips, and a one-step track (its step render is spilled)."""
+    path = short_track(seconds=4.0) if name == "short" else track_path(name, demo_path, tracks)
+    info = rb.track_info(path)
+    once = rb.render(path)
+    twice = rb.render(path, duration=info["total_seconds"] + 1.0)
+    assert once.shape == (info["total_frames"], 2)
+    assert same_bits(once, twice)
+    assert np.abs(once).max() > 0.2
