@@ -553,3 +553,53 @@ fn interrupted_analysis_leaves_nothing() {
     assert!(left.is_empty(), "nothing left: {left:?}");
     assert!(stderr(&o).contains("interrupted"), "{}", stderr(&o));
 }
+
+/// A spill that cannot be written to the end (here a file-size limit, `ulimit -f`, lets
+/// the 882 kB WAV through but stops the 1.76 MB spill half-way): the render says why,
+/// renders the track a second time, writes the bytes of `--spill never`, and leaves no
+/// spill behind.
+#[test]
+fn spill_cut_short_falls_back_to_two_renders() {
+    let dir = tempfile::tempdir().unwrap();
+    let track = write_track(
+        dir.path(),
+        "ten.json",
+        r#"{"global": {"sample_rate": 22050, "crossfade_duration": 0.0},
+         "progression": [{"duration": 10.0, "voices": [
+           {"synth_function_name": "binaural_beat", "params": {"baseFreq": 200, "beatFreq": 8}}]}]}"#,
+    );
+    let twice = dir.path().join("twice.wav");
+    let mut c = bin();
+    c.arg("render").arg(&track).arg("-o").arg(&twice);
+    c.args(["--quiet", "--spill", "never"]);
+    assert!(run(c).status.success());
+
+    let out_dir = dir.path().join("limited");
+    std::fs::create_dir(&out_dir).unwrap();
+    let out = out_dir.join("once.wav");
+    // SIGXFSZ ignored, so that a write past the limit fails with EFBIG instead of
+    // killing the process; the limit is in 1024-byte blocks.
+    let mut c = Command::new("bash");
+    c.arg("-c")
+        .arg(r#"trap "" XFSZ; ulimit -f 1200; exec "$0" "$@""#)
+        .arg(env!("CARGO_BIN_EXE_realtime_backend"))
+        .arg("render")
+        .arg(&track)
+        .arg("-o")
+        .arg(&out)
+        .args(["--spill", "always"])
+        .env_remove("ENTRAIN_CONFIG");
+    let o = run(c);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let msg = stderr(&o);
+    assert!(
+        msg.contains("cannot write") && msg.contains(".spill-") && msg.contains("second time"),
+        "{msg}"
+    );
+    assert!(std::fs::read(&out).unwrap() == std::fs::read(&twice).unwrap());
+    let left: Vec<_> = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, vec![std::ffi::OsString::from("once.wav")]);
+}
