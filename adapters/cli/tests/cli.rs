@@ -392,6 +392,45 @@ fn play_through_an_alsa_file_device() {
     assert!(got[want.len()..].iter().all(|x| *x == 0.0));
 }
 
+/// Waits (up to 120 s) until a file of `dir` whose name holds `marker` has grown past
+/// `bytes` while `child` runs, then sends it `signal`; returns the file's path.
+fn signal_once_grown(
+    child: &mut std::process::Child,
+    dir: &Path,
+    marker: &str,
+    bytes: u64,
+    signal: &str,
+) -> PathBuf {
+    let t0 = std::time::Instant::now();
+    let grown = loop {
+        let found = std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .find(|p| p.to_string_lossy().contains(marker));
+        if let Some(p) = found {
+            if std::fs::metadata(&p)
+                .map(|m| m.len() > bytes)
+                .unwrap_or(false)
+            {
+                break p;
+            }
+        }
+        assert!(
+            t0.elapsed() < std::time::Duration::from_secs(120),
+            "no {marker} file grew past {bytes} bytes"
+        );
+        assert!(child.try_wait().unwrap().is_none(), "render ended early");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let st = Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    grown
+}
+
 /// Ctrl+C during a render: the binary stops, exits non-zero, and leaves neither the
 /// output nor its temporary file.
 #[test]
@@ -408,33 +447,7 @@ fn interrupted_render_leaves_nothing() {
         .stderr(std::process::Stdio::piped());
     let mut child = c.spawn().unwrap();
     // Wait until the temporary file exists and has grown past its header.
-    let t0 = std::time::Instant::now();
-    let partial = loop {
-        let found = std::fs::read_dir(dir.path())
-            .unwrap()
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .find(|p| p.to_string_lossy().contains(".partial-"));
-        if let Some(p) = found {
-            if std::fs::metadata(&p)
-                .map(|m| m.len() > 100_000)
-                .unwrap_or(false)
-            {
-                break p;
-            }
-        }
-        assert!(
-            t0.elapsed() < std::time::Duration::from_secs(120),
-            "the render never started writing"
-        );
-        assert!(child.try_wait().unwrap().is_none(), "render ended early");
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    };
-    let st = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(st.success());
+    let partial = signal_once_grown(&mut child, dir.path(), ".partial-", 100_000, "INT");
     let o = child.wait_with_output().unwrap();
     assert!(!o.status.success(), "an interrupted render must fail");
     assert!(!out.exists(), "no output under the final name");
@@ -519,33 +532,7 @@ fn interrupted_analysis_leaves_nothing() {
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped());
     let mut child = c.spawn().unwrap();
-    let t0 = std::time::Instant::now();
-    let spill = loop {
-        let found = std::fs::read_dir(dir.path())
-            .unwrap()
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .find(|p| p.to_string_lossy().contains(".spill-"));
-        if let Some(p) = found {
-            if std::fs::metadata(&p)
-                .map(|m| m.len() > 4_000_000)
-                .unwrap_or(false)
-            {
-                break p;
-            }
-        }
-        assert!(
-            t0.elapsed() < std::time::Duration::from_secs(120),
-            "the analysis never started spilling"
-        );
-        assert!(child.try_wait().unwrap().is_none(), "render ended early");
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    };
-    let st = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(st.success());
+    let spill = signal_once_grown(&mut child, dir.path(), ".spill-", 4_000_000, "TERM");
     let o = child.wait_with_output().unwrap();
     assert!(!o.status.success(), "an interrupted render must fail");
     assert!(!spill.exists(), "spill file removed");

@@ -145,11 +145,16 @@ impl Drop for TempGuard {
 
 /// The temporary path used while writing `dest`.
 pub fn temp_path_for(dest: &Path) -> PathBuf {
+    hidden_sibling(dest, "partial")
+}
+
+/// `.NAME.KIND-PID` next to `dest`: a hidden file of this process that belongs to it.
+pub(crate) fn hidden_sibling(dest: &Path, kind: &str) -> PathBuf {
     let name = dest
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "render".into());
-    dest.with_file_name(format!(".{name}.partial-{}", std::process::id()))
+    dest.with_file_name(format!(".{name}.{kind}-{}", std::process::id()))
 }
 
 /// Renders `engine` into `dest` (WAV), creating missing directories, atomically.

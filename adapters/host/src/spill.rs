@@ -111,12 +111,7 @@ impl Spill {
         }
         self.bytes.resize(out.len() * FRAME_BYTES as usize, 0);
         self.file.read_exact(&mut self.bytes)?;
-        for (f, b) in out.iter_mut().zip(self.bytes.chunks_exact(8)) {
-            *f = [
-                f32::from_le_bytes([b[0], b[1], b[2], b[3]]),
-                f32::from_le_bytes([b[4], b[5], b[6], b[7]]),
-            ];
-        }
+        decode_frames(&self.bytes, out);
         self.at += out.len() as u64;
         Ok(())
     }
@@ -124,11 +119,26 @@ impl Spill {
 
 /// The spill path used while rendering to `dest` (hidden, next to it, one per process).
 pub fn spill_path_for(dest: &Path) -> PathBuf {
-    let name = dest
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "render".into());
-    dest.with_file_name(format!(".{name}.spill-{}", std::process::id()))
+    crate::output::hidden_sibling(dest, "spill")
+}
+
+/// Frames as little-endian interleaved f32 bytes (the spill's layout, and numpy's
+/// `<f4`): `bytes` holds exactly `8 · frames.len()` bytes.
+pub fn encode_frames(frames: &[Frame], bytes: &mut [u8]) {
+    for (f, b) in frames.iter().zip(bytes.chunks_exact_mut(8)) {
+        b[..4].copy_from_slice(&f[0].to_le_bytes());
+        b[4..].copy_from_slice(&f[1].to_le_bytes());
+    }
+}
+
+/// The inverse of [`encode_frames`].
+pub fn decode_frames(bytes: &[u8], frames: &mut [Frame]) {
+    for (f, b) in frames.iter_mut().zip(bytes.chunks_exact(8)) {
+        *f = [
+            f32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+            f32::from_le_bytes([b[4], b[5], b[6], b[7]]),
+        ];
+    }
 }
 
 /// What [`build_engine_spilling`] built.
@@ -185,9 +195,7 @@ pub fn build_engine_spilling(
             });
         }
     };
-    // From here on the file is removed whatever happens (the guard is the Spill itself,
-    // built once the writer hands the file back).
-    let mut writer = Some(BufWriter::with_capacity(1 << 20, file));
+    let mut writer = BufWriter::with_capacity(1 << 20, file);
     let mut failed: Option<std::io::Error> = None;
     let mut frames = 0u64;
     let mut bytes: Vec<u8> = Vec::with_capacity(1024 * FRAME_BYTES as usize);
@@ -213,12 +221,9 @@ pub fn build_engine_spilling(
                 }
             }
         }
-        let Some(w) = writer.as_mut() else { return };
-        bytes.clear();
-        for x in block.as_flattened() {
-            bytes.extend_from_slice(&x.to_le_bytes());
-        }
-        match w.write_all(&bytes) {
+        bytes.resize(block.len() * FRAME_BYTES as usize, 0);
+        encode_frames(block, &mut bytes);
+        match writer.write_all(&bytes) {
             Ok(()) => frames += block.len() as u64,
             Err(e) => failed = Some(e),
         }
@@ -226,70 +231,48 @@ pub fn build_engine_spilling(
             p.since = std::time::Instant::now();
         }
     });
-    let file = writer.take().map(BufWriter::into_inner);
-    let remove = || {
+    let flushed = writer.into_inner();
+    let engine = built.inspect_err(|_| {
         let _ = std::fs::remove_file(&path);
+    })?;
+    // The file, when it holds the whole track in the order `replay` reads it; otherwise
+    // why it was not kept (`None`: given up, or nothing usable, which is not an error).
+    let kept = match (failed, flushed) {
+        (Some(e), _) => Err(Some(format!("cannot write {}: {e}", path.display()))),
+        (None, Err(e)) => Err(Some(format!(
+            "cannot write {}: {}",
+            path.display(),
+            e.error()
+        ))),
+        // Defensively, not the track's length: render as usual.
+        (None, Ok(f))
+            if !given_up
+                && engine.spilled() != Spilled::Nothing
+                && frames == engine.total_frames() =>
+        {
+            Ok(f)
+        }
+        (None, Ok(_)) => Err(None),
     };
-    let engine = match built {
-        Ok(e) => e,
-        Err(e) => {
-            remove();
-            return Err(e);
-        }
-    };
-    let file = match (failed, file) {
-        (None, Some(Ok(_))) if given_up => {
-            remove();
-            return Ok(SpillingBuild {
-                engine,
-                spill: None,
-                error: None,
-            });
-        }
-        (None, Some(Ok(f))) => f,
-        (Some(e), _) => {
-            remove();
-            return Ok(SpillingBuild {
-                engine,
-                spill: None,
-                error: Some(format!("cannot write {}: {e}", path.display())),
-            });
-        }
-        (None, Some(Err(e))) => {
-            remove();
-            return Ok(SpillingBuild {
-                engine,
-                spill: None,
-                error: Some(format!("cannot write {}: {}", path.display(), e.error())),
-            });
-        }
-        (None, None) => {
-            remove();
-            return Ok(SpillingBuild {
-                engine,
-                spill: None,
-                error: None,
-            });
-        }
-    };
-    let spill = Spill {
-        path,
-        file,
-        frames,
-        at: frames,
-        bytes: Vec::new(),
-    };
-    if engine.spilled() == Spilled::Nothing || frames != engine.total_frames() {
-        // Nothing usable (or, defensively, not the track's length): render as usual.
-        return Ok(SpillingBuild {
+    match kept {
+        Ok(file) => Ok(SpillingBuild {
             engine,
-            spill: None,
+            spill: Some(Spill {
+                path,
+                file,
+                frames,
+                at: frames,
+                bytes: Vec::new(),
+            }),
             error: None,
-        });
+        }),
+        Err(error) => {
+            let _ = std::fs::remove_file(&path);
+            Ok(SpillingBuild {
+                engine,
+                spill: None,
+                error,
+            })
+        }
     }
-    Ok(SpillingBuild {
-        engine,
-        spill: Some(spill),
-        error: None,
-    })
 }

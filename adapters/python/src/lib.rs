@@ -19,6 +19,7 @@ mod session;
 use entrain_dsp::Frame;
 use entrain_engine::engine::{Config, Mode};
 use entrain_gpu::{MixerChoice, StagedRenderer};
+use entrain_host::spill::{decode_frames, encode_frames};
 use entrain_host::{
     build_engine, build_engine_spilling, render_spill_to_file, render_to_file_with, HostEngine,
     OutputFormat, RenderError, RenderOptions, SpillPolicy,
@@ -151,41 +152,25 @@ fn prepare(
 fn spill_into(t: &entrain_host::LoadedTrack, cfg: Config, bytes: &mut [u8]) -> Result<(), String> {
     use entrain_engine::engine::{Engine, Spilled};
     let mem = entrain_host::HeapMemory::for_track(&t.track, &cfg).map_err(|e| format!("{e:?}"))?;
+    // Bytes handed over (past the array's end they are counted, not stored).
     let mut at = 0usize;
-    let mut fits = true;
     let mut engine = Engine::with_spill(t.into(), mem, cfg, &mut |_| {}, &mut |block| {
-        for f in block {
-            let Some(b) = bytes.get_mut(at..at + 8) else {
-                fits = false;
-                return;
-            };
-            b[..4].copy_from_slice(&f[0].to_le_bytes());
-            b[4..].copy_from_slice(&f[1].to_le_bytes());
-            at += 8;
+        let end = at + 8 * block.len();
+        if let Some(b) = bytes.get_mut(at..end) {
+            encode_frames(block, b);
         }
+        at = end;
     })
     .map_err(|e| format!("{e:?}"))?;
     engine.seek(0);
-    if engine.spilled() == Spilled::Nothing || !fits || at != bytes.len() {
+    if engine.spilled() == Spilled::Nothing || at != bytes.len() {
         render_into(&mut engine, &mut Mixer { staged: None }, bytes);
         return Ok(());
     }
-    const BLOCK: usize = 4096;
-    let mut frames = vec![[0.0f32; 2]; BLOCK];
-    for chunk in bytes.chunks_mut(BLOCK * 8) {
-        let n = chunk.len() / 8;
-        for (f, b) in frames[..n].iter_mut().zip(chunk.chunks_exact(8)) {
-            *f = [
-                f32::from_le_bytes([b[0], b[1], b[2], b[3]]),
-                f32::from_le_bytes([b[4], b[5], b[6], b[7]]),
-            ];
-        }
-        engine.replay(&mut frames[..n]);
-        for (f, b) in frames[..n].iter().zip(chunk.chunks_exact_mut(8)) {
-            b[..4].copy_from_slice(&f[0].to_le_bytes());
-            b[4..].copy_from_slice(&f[1].to_le_bytes());
-        }
-    }
+    fill_bytes(bytes, |b, frames| {
+        decode_frames(b, frames);
+        engine.replay(frames);
+    });
     Ok(())
 }
 
@@ -233,15 +218,20 @@ fn warn_notice(py: Python<'_>, notice: Option<String>) -> PyResult<()> {
 
 /// Renders into little-endian interleaved f32 bytes.
 fn render_into(engine: &mut HostEngine, mixer: &mut Mixer, bytes: &mut [u8]) {
+    fill_bytes(bytes, |_, frames| {
+        mixer.render(engine, frames);
+    });
+}
+
+/// Rewrites `bytes` (little-endian interleaved f32) block by block: `block` gets a
+/// block's current bytes and fills its frames, which are then written over them.
+fn fill_bytes(bytes: &mut [u8], mut block: impl FnMut(&[u8], &mut [Frame])) {
     const BLOCK: usize = 4096;
-    let mut scratch = vec![[0.0f32; 2]; BLOCK];
+    let mut frames = vec![[0.0f32; 2]; BLOCK];
     for chunk in bytes.chunks_mut(BLOCK * 8) {
         let n = chunk.len() / 8;
-        mixer.render(engine, &mut scratch[..n]);
-        for (f, b) in scratch[..n].iter().zip(chunk.chunks_exact_mut(8)) {
-            b[..4].copy_from_slice(&f[0].to_le_bytes());
-            b[4..].copy_from_slice(&f[1].to_le_bytes());
-        }
+        block(chunk, &mut frames[..n]);
+        encode_frames(&frames[..n], chunk);
     }
 }
 

@@ -121,6 +121,14 @@ fn track(json: &str) -> SharedTrack {
     SharedTrack::from(load_track_str(json).unwrap())
 }
 
+/// A track of `steps` (JSON objects) at 8 kHz without crossfades.
+fn steps_track(steps: &str) -> String {
+    format!(
+        r#"{{"global": {{"sample_rate": 8000, "crossfade_duration": 0.0}},
+            "progression": [{steps}]}}"#
+    )
+}
+
 #[test]
 fn replayed_steps_are_the_rendered_track() {
     let quiet = [
@@ -133,52 +141,34 @@ fn replayed_steps_are_the_rendered_track() {
         voice("isochronic_tone", 330.0, 0.7),
     ]
     .join(",");
-    let wrap = |steps: &str, extra: &str| {
-        format!(
-            r#"{{"global": {{"sample_rate": 8000, "crossfade_duration": 0.0{extra}}},
-                "progression": [{steps}]}}"#
-        )
-    };
-    let cases = [
-        (
-            "one step",
-            wrap(&format!(r#"{{"duration": 20.0, "voices": [{quiet}]}}"#), ""),
-        ),
-        (
-            "a quiet and a loud step",
-            wrap(
-                &format!(
-                    r#"{{"duration": 7.0, "voices": [{quiet}]}},
-                       {{"duration": 8.0, "voices": [{loud}]}}"#
-                ),
-                "",
-            ),
-        ),
-        (
-            "steps with silence between and after",
-            wrap(
-                &format!(
-                    r#"{{"start": 1.5, "duration": 5.0, "voices": [{loud}]}},
-                       {{"start": 9.25, "duration": 4.0, "voices": [{quiet}]}},
-                       {{"start": 13.25, "duration": 3.0, "voices": []}}"#
-                ),
-                "",
-            ),
-        ),
-    ];
     // A voice with a silent left channel: its samples there are ±0.0 (`sin · 0`); the
     // step's sum starts at +0.0, so replay and render both see +0.0.
     let half = voice("binaural_beat", 180.0, 0.5).replace(r#""ampL": 0.5"#, r#""ampL": 0.0"#);
     assert!(half.contains(r#""ampL": 0.0"#));
-    let signed_zeros = (
-        "a silent left channel",
-        wrap(&format!(r#"{{"duration": 4.0, "voices": [{half}]}}"#), ""),
-    );
     let cases = [
-        cases[0].clone(),
-        cases[1].clone(),
-        cases[2].clone(),
-        signed_zeros,
+        (
+            "one step",
+            steps_track(&format!(r#"{{"duration": 20.0, "voices": [{quiet}]}}"#)),
+        ),
+        (
+            "a quiet and a loud step",
+            steps_track(&format!(
+                r#"{{"duration": 7.0, "voices": [{quiet}]}},
+                   {{"duration": 8.0, "voices": [{loud}]}}"#
+            )),
+        ),
+        (
+            "steps with silence between and after",
+            steps_track(&format!(
+                r#"{{"start": 1.5, "duration": 5.0, "voices": [{loud}]}},
+                   {{"start": 9.25, "duration": 4.0, "voices": [{quiet}]}},
+                   {{"start": 13.25, "duration": 3.0, "voices": []}}"#
+            )),
+        ),
+        (
+            "a silent left channel",
+            steps_track(&format!(r#"{{"duration": 4.0, "voices": [{half}]}}"#)),
+        ),
     ];
     for (name, json) in &cases {
         check(name, &track(json), Spilled::Steps, 1.0);
@@ -240,11 +230,10 @@ fn wav(path: &Path) -> Vec<u8> {
 #[test]
 fn host_spill_writes_the_rendered_file_and_cleans_up() {
     let dir = tempfile::tempdir().unwrap();
-    let json = format!(
-        r#"{{"global": {{"sample_rate": 8000, "crossfade_duration": 0.0}},
-            "progression": [{{"duration": 12.0, "voices": [{}]}}]}}"#,
+    let json = steps_track(&format!(
+        r#"{{"duration": 12.0, "voices": [{}]}}"#,
         voice("binaural_beat", 200.0, 0.6)
-    );
+    ));
     let t = track(&json);
     for (format, file) in [
         (OutputFormat::Wav16, "out.wav"),
@@ -306,11 +295,10 @@ fn host_spill_writes_the_rendered_file_and_cleans_up() {
 #[test]
 fn host_spill_failures_fall_back_or_fail_cleanly() {
     let dir = tempfile::tempdir().unwrap();
-    let json = format!(
-        r#"{{"global": {{"sample_rate": 8000, "crossfade_duration": 0.0}},
-            "progression": [{{"duration": 6.0, "voices": [{}]}}]}}"#,
+    let json = steps_track(&format!(
+        r#"{{"duration": 6.0, "voices": [{}]}}"#,
         voice("isochronic_tone", 300.0, 0.5)
-    );
+    ));
     let t = track(&json);
     // A destination under a regular file: no spill can be created; the engine is built
     // and renders as usual, and the reason is given.
