@@ -65,9 +65,40 @@ pub fn ramp_lfo_phases(
     ([am_at(am[0]), am_at(am[1])], pho)
 }
 
-/// Frames per pass of the voices' constant-region block kernels: small enough that their
-/// per-ear arrays stay in L1, large enough to amortise the per-chunk decisions.
+/// Frames per pass of the voices' constant-region block kernels for short blocks: small
+/// enough that their per-ear arrays stay in L1 and cost little to set up (a kernel's
+/// arrays are initialised per chunk; 256-frame arrays for 32-frame blocks made F19-B's
+/// render a third dearer), large enough to amortise the per-chunk decisions.
 pub const KERNEL: usize = 64;
+
+/// Grid points of a [`KERNEL`]-frame chunk ([`chunk_grid_points`]).
+pub const KERNEL_POINTS: usize = chunk_grid_points(KERNEL);
+
+/// Frames per pass for blocks longer than [`KERNEL`] ([`wide_chunks`]): every chunk costs
+/// each ear its set-up (the grid points' LFO values, the passes' loop heads and tails,
+/// the out-of-line AM grid's dispatch), which 256 frames amortise four times better than
+/// 64: F19-B 886M → 743M instructions per 20 s (callgrind), 22.6 → 17.8 s of CPU per
+/// hour. Chunking does not change the bits (every grid is anchored to its region).
+pub const KERNEL_WIDE: usize = 256;
+
+/// Grid points of a [`KERNEL_WIDE`]-frame chunk.
+pub const KERNEL_WIDE_POINTS: usize = chunk_grid_points(KERNEL_WIDE);
+
+/// Whether a block of `n` frames is rendered in [`KERNEL_WIDE`]-frame chunks: when it is
+/// longer than [`KERNEL`], on hosted targets only. On a microcontroller (`target_os =
+/// "none"`) the wide kernels would add ~100 KB of flash (the Cortex-M4F bench: 817 →
+/// 918 KB) and ~6 KiB of stack for 2 % fewer instructions at 480-frame blocks (1,413 →
+/// 1,387 per frame for 8 voices + pink noise), so it keeps [`KERNEL`].
+#[inline(always)]
+pub fn wide_chunks(n: usize) -> bool {
+    cfg!(not(target_os = "none")) && n > KERNEL
+}
+
+/// Grid points a chunk of `k` samples can touch (it may start in the middle of an
+/// interval: `k/VIB_GRID + 2`), rounded up to a vector's width (8).
+pub const fn chunk_grid_points(k: usize) -> usize {
+    (k / VIB_GRID + 2).div_ceil(8) * 8
+}
 
 /// The vibrato of a carrier over one block-kernel chunk (VOICES.md §1.1, §2.1): for the
 /// LFO phases `first + k·fm_inc`, the vibrato `vib = half·shape(phase)`, whether the
@@ -198,13 +229,15 @@ pub struct ChunkVibrato<'a> {
 /// With `false` a triangle on the grid would be rendered as a sine's grid (wrong), so
 /// callers pass `false` only for voices whose vibrato is not a triangle.
 #[inline(always)]
-pub fn carrier_block<const TRI: bool>(
+pub fn carrier_block<const TRI: bool, const K: usize, const G: usize>(
     car: &mut u64,
     vib: &mut u64,
     c: &ChunkCarrier<'_>,
     ph: &mut [u32],
 ) {
+    const { assert!(K / VIB_GRID + 2 <= G) };
     let n = ph.len();
+    debug_assert!(n <= K);
     let vib0 = *vib;
     *vib = vib0.wrapping_add(c.fm_inc.wrapping_mul(n as u64));
     let mut acc = *car;
@@ -215,12 +248,12 @@ pub fn carrier_block<const TRI: bool>(
             vib0
         };
         if let Some(m0) = c.grid {
-            grid_carrier::<TRI>(&mut acc, c, &v, first, m0, ph);
+            grid_carrier::<TRI, G>(&mut acc, c, &v, first, m0, ph);
             *car = acc;
             return;
         }
-        let mut vinc = [0i32; KERNEL];
-        let mut live = [false; KERNEL];
+        let mut vinc = [0i32; K];
+        let mut live = [false; K];
         let (vinc, live) = (&mut vinc[..n], &mut live[..n]);
         vibrato_block(
             v.shape, v.skew, v.half, c.f0_f32, c.dt, first, c.fm_inc, vinc, live,
@@ -324,11 +357,6 @@ pub fn vibrato_on_grid(shape: LfoShape, skew: f64, f0: f64, half: f64, rate: f64
     }
 }
 
-/// Grid points a [`KERNEL`]-sample chunk can touch (it may start in the middle of an
-/// interval), rounded up to a vector's width.
-const GRID_POINTS: usize = 8;
-const _: () = assert!(KERNEL / VIB_GRID + 2 <= GRID_POINTS);
-
 /// `(multiplier of the first increment, multiplier of the per-sample change)` that give
 /// the phase sample `j` of a grid interval reads, from the accumulator before the
 /// interval's first sample: POST `(j + 1, j(j + 1)/2)`, PRE `(j, j(j - 1)/2)`.
@@ -352,7 +380,7 @@ const fn grid_tables(post: u64) -> ([u64; VIB_GRID], [u64; VIB_GRID]) {
 /// LFO phase `first` at the chunk's first sample, which is sample `m0` of its grid
 /// interval.
 #[inline(always)]
-fn grid_carrier<const TRI: bool>(
+fn grid_carrier<const TRI: bool, const G: usize>(
     acc: &mut u64,
     c: &ChunkCarrier<'_>,
     v: &ChunkVibrato<'_>,
@@ -362,9 +390,9 @@ fn grid_carrier<const TRI: bool>(
 ) {
     let gp = first.wrapping_sub(c.fm_inc.wrapping_mul(m0 as u64));
     if TRI && v.shape == LfoShape::Triangle {
-        triangle_grid_carrier(acc, c, v, gp, m0, ph);
+        triangle_grid_carrier::<G>(acc, c, v, gp, m0, ph);
     } else {
-        let pts = grid_points(v, c.fm_inc, c.dt, gp);
+        let pts = grid_points::<G>(v, c.fm_inc, c.dt, gp);
         grid_phases(acc, c.inc0, &pts, m0, c.pre, ph);
     }
 }
@@ -372,7 +400,7 @@ fn grid_carrier<const TRI: bool>(
 /// [`grid_carrier`] for a triangle vibrato, out of line (only the kernels of triangle
 /// voices carry the call: [`carrier_block`]'s `TRI`).
 #[inline(never)]
-fn triangle_grid_carrier(
+fn triangle_grid_carrier<const G: usize>(
     acc: &mut u64,
     c: &ChunkCarrier<'_>,
     v: &ChunkVibrato<'_>,
@@ -380,10 +408,10 @@ fn triangle_grid_carrier(
     m0: usize,
     ph: &mut [u32],
 ) {
-    let (pts, corners) = triangle_grid_points(v, c.fm_inc, c.dt, gp);
-    // The intervals this chunk touches (at most five).
+    let (pts, corners) = triangle_grid_points::<G>(v, c.fm_inc, c.dt, gp);
+    // The intervals this chunk touches (at most `G - 1`).
     let last = (m0 + ph.len()).saturating_sub(1) / VIB_GRID;
-    if corners & ((2u32 << last) - 1) as u8 != 0 {
+    if corners & ((2u32 << last) - 1) != 0 {
         triangle_corner_chunk(acc, c, v, gp, &pts, corners, m0, ph);
     } else {
         grid_phases(acc, c.inc0, &pts, m0, c.pre, ph);
@@ -397,13 +425,13 @@ fn triangle_grid_carrier(
 /// corner-free chunks dearer (~4 instructions per frame for a triangle voice, callgrind).
 #[allow(clippy::too_many_arguments)] // grid_carrier's state and the grid's
 #[inline(never)]
-fn triangle_corner_chunk(
+fn triangle_corner_chunk<const G: usize>(
     acc: &mut u64,
     c: &ChunkCarrier<'_>,
     v: &ChunkVibrato<'_>,
     gp: u64,
-    pts: &[i64; GRID_POINTS],
-    corners: u8,
+    pts: &[i64; G],
+    corners: u32,
     m0: usize,
     ph: &mut [u32],
 ) {
@@ -433,12 +461,13 @@ fn triangle_corner_chunk(
 /// positions of it (the per-sample kernels read 24 bits), so every interval rendered by
 /// the closed form is linear.
 #[inline(always)]
-fn triangle_grid_points(
+fn triangle_grid_points<const G: usize>(
     v: &ChunkVibrato<'_>,
     fm_inc: u64,
     dt: f32,
     gp: u64,
-) -> ([i64; GRID_POINTS], u8) {
+) -> ([i64; G], u32) {
+    const { assert!(G <= 32) }; // `corners` has a bit per point
     const MARGIN: u64 = 1 << 41;
     let step = fm_inc.wrapping_mul(VIB_GRID as u64);
     let w = v.skew.w();
@@ -450,8 +479,8 @@ fn triangle_grid_points(
     let peak = ((w * 16_777_216.0) as u32 as u64) << 40;
     // `vibrato_on_grid` keeps `step` below 2^62: the span cannot wrap.
     let span = step + 2 * MARGIN;
-    let mut pts = [0i64; GRID_POINTS];
-    let mut corners = 0u8;
+    let mut pts = [0i64; G];
+    let mut corners = 0u32;
     let mut p = gp;
     for (g, q) in pts.iter_mut().enumerate() {
         let x = (p >> 11) as f64 * (1.0 / 9_007_199_254_740_992.0);
@@ -482,9 +511,9 @@ fn nearest_i64(x: f64) -> i64 {
 /// every [`VIB_GRID`] samples of LFO increment `fm_inc`): `half·shape(phase)·dt` to the
 /// nearest integer, vectorised.
 #[inline(always)]
-fn grid_points(v: &ChunkVibrato<'_>, fm_inc: u64, dt: f32, gp: u64) -> [i64; GRID_POINTS] {
-    let cyc = grid_cycles(gp, fm_inc);
-    let mut vib = [0.0f32; GRID_POINTS];
+fn grid_points<const G: usize>(v: &ChunkVibrato<'_>, fm_inc: u64, dt: f32, gp: u64) -> [i64; G] {
+    let cyc = grid_cycles::<G>(gp, fm_inc);
+    let mut vib = [0.0f32; G];
     if v.shape == LfoShape::Sine && v.skew.is_symmetric() {
         for (x, c) in vib.iter_mut().zip(&cyc) {
             *x = v.half * sine_cycle24(*c);
@@ -494,22 +523,22 @@ fn grid_points(v: &ChunkVibrato<'_>, fm_inc: u64, dt: f32, gp: u64) -> [i64; GRI
             *x = v.half * v.shape.eval(unit_cycle24(*c), v.skew);
         }
     }
-    let mut pts = [0i64; GRID_POINTS];
+    let mut pts = [0i64; G];
     for (q, x) in pts.iter_mut().zip(vib) {
         *q = nearest_i32(x * dt * math::TWO_POW_32_F32) as i64;
     }
     pts
 }
 
-/// The 24-bit cycle positions (`phase >> 40`) of the [`GRID_POINTS`] grid points from
+/// The 24-bit cycle positions (`phase >> 40`) of the `G` grid points from
 /// LFO phase `gp` on, for an LFO of increment `inc` per sample. A scalar running sum of
 /// its own, so that the waveforms evaluated at the points run in one vector pass:
 /// interleaved with the 64-bit sum, the compiler split them into scalar and 4-lane
 /// pieces (~2 % of F19-B's instructions).
 #[inline(always)]
-fn grid_cycles(gp: u64, inc: u64) -> [u32; GRID_POINTS] {
+fn grid_cycles<const G: usize>(gp: u64, inc: u64) -> [u32; G] {
     let step = inc.wrapping_mul(VIB_GRID as u64);
-    let mut cyc = [0u32; GRID_POINTS];
+    let mut cyc = [0u32; G];
     let mut p = gp;
     for c in cyc.iter_mut() {
         *c = (p >> 40) as u32;
@@ -536,10 +565,10 @@ fn nearest_i32(x: f32) -> i32 {
 /// exact in integers; the phases are then a closed form in `j` (the values of the
 /// per-sample running sum, without the serial dependency).
 #[inline(always)]
-fn grid_phases(
+fn grid_phases<const G: usize>(
     acc: &mut u64,
     inc0: u64,
-    pts: &[i64; GRID_POINTS],
+    pts: &[i64; G],
     m0: usize,
     pre: Option<u64>,
     ph: &mut [u32],
@@ -559,14 +588,14 @@ fn grid_phases(
 /// on the Cortex-M4F.
 #[allow(clippy::too_many_arguments)] // the grid, the accumulation and the corners
 #[inline(always)]
-fn grid_phases_corners(
+fn grid_phases_corners<const G: usize>(
     acc: &mut u64,
     inc0: u64,
-    pts: &[i64; GRID_POINTS],
+    pts: &[i64; G],
     m0: usize,
     pre: Option<u64>,
     ph: &mut [u32],
-    corners: u8,
+    corners: u32,
     inc_at: impl Fn(usize, usize) -> u64,
 ) {
     grid_intervals(ph, m0, |ph: &mut [u32], g, m| {
@@ -593,10 +622,10 @@ fn grid_phases_corners(
 /// Samples `m..m + ph.len()` of grid interval `g` ([`grid_phases`]): the closed form,
 /// then the accumulator after them, `cnt·b + cnt(cnt - 1)/2·d`.
 #[inline(always)]
-fn closed_part(
+fn closed_part<const G: usize>(
     acc: &mut u64,
     inc0: u64,
-    pts: &[i64; GRID_POINTS],
+    pts: &[i64; G],
     pre: Option<u64>,
     ph: &mut [u32],
     g: usize,
@@ -725,7 +754,7 @@ const GRID_FRAC: [f32; VIB_GRID] = {
 /// grid points, linear in between (`e_a + (e_b - e_a)·m/16`). The AM phase `am` advances
 /// by the chunk either way.
 #[inline(always)]
-pub fn am_amp_block(
+pub fn am_amp_block<const G: usize>(
     sig: &mut [f32],
     depth: f32,
     skew: &Skew,
@@ -743,7 +772,7 @@ pub fn am_amp_block(
         return;
     }
     if let Some(m0) = grid {
-        am_grid_block(sig, depth, am0, am_inc, amp, m0);
+        am_grid_block::<G>(sig, depth, am0, am_inc, amp, m0);
         return;
     }
     let mut ap = am0;
@@ -768,8 +797,18 @@ pub fn am_amp_block(
 /// Out of line it is outside the kernels' AVX2 copies, so it dispatches on its own
 /// ([`AmGrid`]).
 #[inline(never)]
-fn am_grid_block(sig: &mut [f32], depth: f32, am0: u64, am_inc: u64, amp: f32, m0: usize) {
-    entrain_simd::run(&mut AmGrid {
+fn am_grid_block<const G: usize>(
+    sig: &mut [f32],
+    depth: f32,
+    am0: u64,
+    am_inc: u64,
+    amp: f32,
+    m0: usize,
+) {
+    // The chunk's last sample lies in interval `(m0 + len - 1)/VIB_GRID`, whose end point
+    // must be one of the `G`.
+    debug_assert!(m0 + sig.len() <= (G - 1) * VIB_GRID);
+    entrain_simd::run(&mut AmGrid::<G> {
         sig,
         depth,
         am0,
@@ -781,7 +820,7 @@ fn am_grid_block(sig: &mut [f32], depth: f32, am0: u64, am_inc: u64, amp: f32, m
 
 /// [`am_grid_block`]'s work as an [`entrain_simd::Kernel`] (the same bits with any
 /// vector width).
-struct AmGrid<'a> {
+struct AmGrid<'a, const G: usize> {
     sig: &'a mut [f32],
     depth: f32,
     am0: u64,
@@ -790,18 +829,25 @@ struct AmGrid<'a> {
     m0: usize,
 }
 
-impl entrain_simd::Kernel for AmGrid<'_> {
+impl<const G: usize> entrain_simd::Kernel for AmGrid<'_, G> {
     #[inline(always)]
     fn run(&mut self) {
         let (depth, am0, am_inc, amp, m0) = (self.depth, self.am0, self.am_inc, self.amp, self.m0);
-        am_grid(self.sig, depth, am0, am_inc, amp, m0);
+        am_grid::<G>(self.sig, depth, am0, am_inc, amp, m0);
     }
 }
 
 #[inline(always)]
-fn am_grid(sig: &mut [f32], depth: f32, am0: u64, am_inc: u64, amp: f32, m0: usize) {
-    let cyc = grid_cycles(am0.wrapping_sub(am_inc.wrapping_mul(m0 as u64)), am_inc);
-    let mut env = [0.0f32; GRID_POINTS];
+fn am_grid<const G: usize>(
+    sig: &mut [f32],
+    depth: f32,
+    am0: u64,
+    am_inc: u64,
+    amp: f32,
+    m0: usize,
+) {
+    let cyc = grid_cycles::<G>(am0.wrapping_sub(am_inc.wrapping_mul(m0 as u64)), am_inc);
+    let mut env = [0.0f32; G];
     for (e, c) in env.iter_mut().zip(&cyc) {
         *e = am_gain(depth, sine_cycle24(*c));
     }
@@ -1063,6 +1109,11 @@ mod tests {
     /// near the wrap.
     #[test]
     fn grid_phases_equal_the_running_sum() {
+        grid_phases_case::<KERNEL, KERNEL_POINTS>();
+        grid_phases_case::<KERNEL_WIDE, KERNEL_WIDE_POINTS>();
+    }
+
+    fn grid_phases_case<const K: usize, const G: usize>() {
         let mut seed = 0x2545_f491_4f6c_dd1du64;
         let mut next = || {
             seed ^= seed << 13;
@@ -1071,7 +1122,7 @@ mod tests {
             seed
         };
         for case in 0..400 {
-            let mut pts = [0i64; GRID_POINTS];
+            let mut pts = [0i64; G];
             for p in pts.iter_mut() {
                 *p = (next() % (1 << 22)) as i64 - (1 << 21);
             }
@@ -1082,16 +1133,16 @@ mod tests {
                 next()
             };
             let m0 = (next() % VIB_GRID as u64) as usize;
-            let n = 1 + (next() % KERNEL as u64) as usize;
+            let n = 1 + (next() % K as u64) as usize;
             let pre = (case % 2 == 0).then(&mut next);
             // Corner intervals (a triangle's) sum their own increments.
-            let corners = if case % 5 < 2 { 0 } else { next() as u8 };
+            let corners = if case % 5 < 2 { 0 } else { next() as u32 };
             let salt = next();
             let inc_at = |g: usize, m: usize| {
                 (salt ^ (g as u64) << 8 ^ m as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)
             };
             let mut acc = acc0;
-            let mut got = [0u32; KERNEL];
+            let mut got = [0u32; K];
             grid_phases_corners(
                 &mut acc,
                 inc0,
@@ -1103,9 +1154,9 @@ mod tests {
                 inc_at,
             );
             if corners == 0 {
-                let (mut acc2, mut got2) = (acc0, [0u32; KERNEL]);
+                let (mut acc2, mut got2) = (acc0, [0u32; K]);
                 grid_phases(&mut acc2, inc0, &pts, m0, pre, &mut got2[..n]);
-                assert_eq!((acc2, &got2[..n]), (acc, &got[..n]), "case {case}");
+                assert_eq!((acc2, &got2[..n]), (acc, &got[..n]), "K {K}, case {case}");
             }
             let mut want_acc = acc0;
             for (k, w) in got[..n].iter().enumerate() {
@@ -1128,9 +1179,9 @@ mod tests {
                         (want_acc >> 32) as u32
                     }
                 };
-                assert_eq!(*w, want, "case {case}, sample {k}");
+                assert_eq!(*w, want, "K {K}, case {case}, sample {k}");
             }
-            assert_eq!(acc, want_acc, "case {case}: accumulator");
+            assert_eq!(acc, want_acc, "K {K}, case {case}: accumulator");
         }
     }
 

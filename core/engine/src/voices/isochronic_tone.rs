@@ -23,8 +23,9 @@
 
 use super::common::{
     am_amp_block, am_gain, am_on_grid, carrier_block, closed_phase, phase_osc_block,
-    ramp_lfo_phases, sine_block, unit, unit_f64, vibrato_on_grid, ChunkCarrier, ChunkVibrato,
-    StepClock, VibCarrier, KERNEL, VIB_GRID,
+    ramp_lfo_phases, sine_block, unit, unit_f64, vibrato_on_grid, wide_chunks, ChunkCarrier,
+    ChunkVibrato, StepClock, VibCarrier, KERNEL, KERNEL_POINTS, KERNEL_WIDE, KERNEL_WIDE_POINTS,
+    VIB_GRID,
 };
 use crate::model::{IsochronicParams, TransitionSpec};
 use entrain_dsp::math;
@@ -358,7 +359,7 @@ impl IsochronicTone {
     #[inline]
     fn constant_frame(&mut self, after: bool, grid: usize) -> Frame {
         let mut out = [[0.0f32; 2]];
-        self.constant_block(after, grid, &mut out);
+        self.constant_block::<KERNEL, KERNEL_POINTS>(after, grid, &mut out);
         out[0]
     }
 
@@ -375,17 +376,23 @@ impl IsochronicTone {
 
     /// `out.len()` frames of a constant region (`after`: the final one, else the one
     /// before the ramp), the first one sample `grid` of its vibrato grid interval, computed
-    /// in passes over [`KERNEL`]-frame chunks (pulse, per-ear phase, sine and envelope
+    /// in passes over `K`-frame chunks ([`KERNEL`] or [`KERNEL_WIDE`], `G` its grid
+    /// points; pulse, per-ear phase, sine and envelope
     /// arrays) that the compiler vectorises, with the per-sample decisions (vibrato, AM,
     /// phase oscillation, pan) taken once per chunk. The f32 operations are those of
     /// [`Self::kernel`] in the same order: the same bits on every target.
     #[inline(always)]
-    fn constant_block(&mut self, after: bool, grid: usize, out: &mut [Frame]) {
+    fn constant_block<const K: usize, const G: usize>(
+        &mut self,
+        after: bool,
+        grid: usize,
+        out: &mut [Frame],
+    ) {
         let s = if after { self.after } else { self.before };
         let mut grid = grid;
-        for chunk in out.chunks_mut(KERNEL) {
+        for chunk in out.chunks_mut(K) {
             let n = chunk.len();
-            let mut dturns = [0u32; KERNEL];
+            let mut dturns = [0u32; K];
             phase_osc_block(
                 &mut self.pho,
                 s.pho_on,
@@ -394,7 +401,7 @@ impl IsochronicTone {
                 &mut dturns[..n],
             );
             // The pulse gain (POST: the first sample is one increment into the cycle).
-            let mut iso = [0.0f32; KERNEL];
+            let mut iso = [0.0f32; K];
             if s.pulse_on {
                 let mut p = self.pulse;
                 for g in iso[..n].iter_mut() {
@@ -403,11 +410,11 @@ impl IsochronicTone {
                 }
             }
             self.pulse = self.pulse.wrapping_add(s.pulse_inc.wrapping_mul(n as u64));
-            let mut sig = [[0.0f32; KERNEL]; 2];
+            let mut sig = [[0.0f32; K]; 2];
             for (c, sig) in sig.iter_mut().enumerate() {
                 let e = &s.ear[c];
                 let sig = &mut sig[..n];
-                let mut ph = [0u32; KERNEL];
+                let mut ph = [0u32; K];
                 let ph = &mut ph[..n];
                 let carrier = ChunkCarrier {
                     inc0: s.inc0,
@@ -427,13 +434,13 @@ impl IsochronicTone {
                     grid: e.fm_grid.then_some(grid),
                 };
                 // The isochronic vibrato is always a sine.
-                carrier_block::<false>(&mut self.carrier[c], &mut self.vib[c], &carrier, ph);
+                carrier_block::<false, K, G>(&mut self.carrier[c], &mut self.vib[c], &carrier, ph);
                 sine_block(sig, ph, s.pho_on.then_some(&dturns[..n]), c);
                 // `sig · iso · env · amp`, left to right as in `kernel`.
                 for (o, g) in sig.iter_mut().zip(iso[..n].iter()) {
                     *o *= *g;
                 }
-                am_amp_block(
+                am_amp_block::<G>(
                     sig,
                     e.am_depth,
                     &e.am_skew,
@@ -523,12 +530,24 @@ impl IsochronicTone {
             let run = run as usize;
             self.enter_constant(after, i);
             let grid = self.grid(after, i);
-            entrain_simd::run(&mut ConstantBlock {
-                v: self,
-                after,
-                grid,
-                out: &mut out[k..k + run],
-            });
+            let out = &mut out[k..k + run];
+            // The chunk size is chosen outside the dispatch (see the binaural voice's
+            // `ConstantBlock`).
+            if wide_chunks(run) {
+                entrain_simd::run(&mut ConstantBlock::<KERNEL_WIDE, KERNEL_WIDE_POINTS> {
+                    v: self,
+                    after,
+                    grid,
+                    out,
+                });
+            } else {
+                entrain_simd::run(&mut ConstantBlock::<KERNEL, KERNEL_POINTS> {
+                    v: self,
+                    after,
+                    grid,
+                    out,
+                });
+            }
             self.i += run as u64;
             k += run;
         }
@@ -638,17 +657,18 @@ impl IsochronicTone {
 
 /// [`IsochronicTone::constant_block`] as an [`entrain_simd::Kernel`] (widest vectors,
 /// the same bits).
-struct ConstantBlock<'a> {
+struct ConstantBlock<'a, const K: usize, const G: usize> {
     v: &'a mut IsochronicTone,
     after: bool,
     grid: usize,
     out: &'a mut [Frame],
 }
 
-impl entrain_simd::Kernel for ConstantBlock<'_> {
+impl<const K: usize, const G: usize> entrain_simd::Kernel for ConstantBlock<'_, K, G> {
     #[inline(always)]
     fn run(&mut self) {
-        self.v.constant_block(self.after, self.grid, self.out);
+        self.v
+            .constant_block::<K, G>(self.after, self.grid, self.out);
     }
 }
 
