@@ -240,6 +240,9 @@ pub fn flush_interval(r: f64) -> u64 {
     every
 }
 
+/// The flush of one state value: `|x| < FLUSH_LEVEL` → +0.0. (On x86_64 the lanes do it
+/// with [`entrain_simd::F32x4::zero_below`], the same per lane.)
+#[cfg(not(target_arch = "x86_64"))]
 #[inline(always)]
 fn flush_tiny(x: f32) -> f32 {
     if math::fabsf(x) < FLUSH_LEVEL {
@@ -249,47 +252,106 @@ fn flush_tiny(x: f32) -> f32 {
     }
 }
 
-/// One section's DF2T step on a stereo frame, lane-wise (`s[state][lane]`), without
-/// the flush, and with the first state's update ordered `(b1·x + s1) - a1·y`: its sum
-/// does not wait for `y`, so the recursion's critical path is one multiply, one
-/// subtraction and one addition per sample.
-///
-/// On x86_64 four lanes, the two channels and two zeros ([`Lanes`]): every operation is
-/// then one vertical vector operation. With two lanes the compiler packed both states
-/// of a section into one register and put lane shuffles on the recursion's path (the
-/// isochronic voice's filter ran ~27 cycles per frame and pass; the CLI render of F19-B's
-/// isochronic voice alone, best of four, 0.95 → 0.79 s CPU for 10 minutes). Elsewhere
-/// two: a scalar FPU (Cortex-M4F) would compute the zeros too (255 → 264 instructions
-/// per frame for an isochronic voice with harmonic suppression). The channels' bits are
-/// the same either way (the same operations per lane).
+/// One section's DF2T step on a stereo frame, lane-wise (`s[state]`, both channels in
+/// one [`Lanes`]), without the flush, and with the first state's update ordered `(b1·x +
+/// s1) - a1·y`: its sum does not wait for `y`, so the recursion's critical path is one
+/// multiply, one subtraction and one addition per sample. The channels' bits are those
+/// of the scalar formula on every target (the same operations per lane).
 #[inline(always)]
 fn section_frame(sec: &Biquad, s: &mut [Lanes; 2], v: Lanes) -> Lanes {
     let [b0, b1, b2] = sec.b;
     let [a1, a2] = sec.a;
     let (s1, s2) = (s[0], s[1]);
-    let y: Lanes = core::array::from_fn(|k| b0 * v[k] + s1[k]);
-    s[0] = core::array::from_fn(|k| (b1 * v[k] + s2[k]) - a1 * y[k]);
-    s[1] = core::array::from_fn(|k| b2 * v[k] - a2 * y[k]);
+    let y = v.scale(b0).add(s1);
+    s[0] = v.scale(b1).add(s2).sub(y.scale(a1));
+    s[1] = v.scale(b2).sub(y.scale(a2));
     y
 }
 
-/// A stereo frame in [`section_frame`]'s lanes (left, right, then zeros).
-type Lanes = [f32; FILTER_LANES];
+/// The two channels of a frame as the lanes of one vector, for [`section_frame`].
+///
+/// On x86_64 an SSE register (left, right and two zeros, [`entrain_simd::F32x4`]). Written
+/// as `[f32; 4]` arrays the recursion compiled badly either way: out of line (a closure
+/// the compiler would not inline) it ran as SSE2 outside the AVX2 copies, the state
+/// through memory and the coefficients broadcast again every frame; inlined, the
+/// vectoriser re-packed a cascade's states into 8-lane AVX2 registers with lane shuffles
+/// on the recursion's path (with `[f32; 2]` it had packed both states of a section the
+/// same way). F19-B's isochronic voice alone, 10 minutes through `hash`: 0.94 → 0.67 s of
+/// CPU, the same bits. Elsewhere a plain pair: the Cortex-M4F's scalar FPU computes
+/// exactly the two channels.
 #[cfg(target_arch = "x86_64")]
-const FILTER_LANES: usize = 4;
-#[cfg(not(target_arch = "x86_64"))]
-const FILTER_LANES: usize = 2;
+#[derive(Clone, Copy)]
+struct Lanes(entrain_simd::F32x4);
 
-/// A frame into [`Lanes`].
-#[inline(always)]
-fn lanes(f: Frame) -> Lanes {
-    core::array::from_fn(|k| if k < 2 { f[k] } else { 0.0 })
+#[cfg(target_arch = "x86_64")]
+impl Lanes {
+    #[inline(always)]
+    fn of(f: Frame) -> Self {
+        Self(entrain_simd::F32x4::new(f[0], f[1], 0.0, 0.0))
+    }
+
+    #[inline(always)]
+    fn frame(self) -> Frame {
+        self.0.low_pair()
+    }
+
+    #[inline(always)]
+    fn scale(self, c: f32) -> Self {
+        Self(entrain_simd::F32x4::splat(c).mul(self.0))
+    }
+
+    #[inline(always)]
+    fn add(self, o: Self) -> Self {
+        Self(self.0.add(o.0))
+    }
+
+    #[inline(always)]
+    fn sub(self, o: Self) -> Self {
+        Self(self.0.sub(o.0))
+    }
+
+    /// The flush per lane (`|x| < FLUSH_LEVEL` → +0.0, NaN kept).
+    #[inline(always)]
+    fn flush_tiny(self) -> Self {
+        Self(self.0.zero_below(FLUSH_LEVEL))
+    }
 }
 
-/// [`Lanes`] back to a frame.
-#[inline(always)]
-fn frame(l: Lanes) -> Frame {
-    [l[0], l[1]]
+#[cfg(not(target_arch = "x86_64"))]
+#[derive(Clone, Copy)]
+struct Lanes([f32; 2]);
+
+#[cfg(not(target_arch = "x86_64"))]
+impl Lanes {
+    #[inline(always)]
+    fn of(f: Frame) -> Self {
+        Self(f)
+    }
+
+    #[inline(always)]
+    fn frame(self) -> Frame {
+        self.0
+    }
+
+    #[inline(always)]
+    fn scale(self, c: f32) -> Self {
+        Self(self.0.map(|x| c * x))
+    }
+
+    #[inline(always)]
+    fn add(self, o: Self) -> Self {
+        Self([self.0[0] + o.0[0], self.0[1] + o.0[1]])
+    }
+
+    #[inline(always)]
+    fn sub(self, o: Self) -> Self {
+        Self([self.0[0] - o.0[0], self.0[1] - o.0[1]])
+    }
+
+    #[inline(always)]
+    fn flush_tiny(self) -> Self {
+        Self(self.0.map(flush_tiny))
+    }
 }
 
 /// [`Sos::run`] as an [`entrain_simd::Kernel`].
@@ -335,53 +397,62 @@ fn run_n<const N: usize>(
     let (Some(secs), Some(state)) = (secs.first_chunk::<N>(), st.first_chunk_mut::<N>()) else {
         return; // N ≤ MAX_SECTIONS: not reached
     };
-    let mut loc: [[Lanes; 2]; N] = core::array::from_fn(|i| state[i].map(lanes));
-    let tick = |loc: &mut [[Lanes; 2]; N], x: Frame| {
-        let mut v = lanes(x);
-        for (sec, s) in secs.iter().zip(loc.iter_mut()) {
-            v = section_frame(sec, s, v);
-        }
-        frame(v)
-    };
-    let flush = |loc: &mut [[Lanes; 2]; N]| {
-        for v in loc.as_flattened_mut().as_flattened_mut() {
-            *v = flush_tiny(*v);
-        }
-    };
+    let mut loc: [[Lanes; 2]; N] = core::array::from_fn(|i| state[i].map(Lanes::of));
     match pass {
         Pass::Forward(xs, ys, pos) => {
             let n = xs.len().min(ys.len());
             forward_runs(n, pos, every, |r, then_flush| {
                 for (y, x) in ys[r.clone()].iter_mut().zip(&xs[r]) {
-                    *y = tick(&mut loc, *x);
+                    *y = tick_n(secs, &mut loc, *x);
                 }
                 if then_flush {
-                    flush(&mut loc);
+                    flush_n(&mut loc);
                 }
             });
         }
         Pass::BackwardState(ys, pos) => {
             backward_runs(ys.len(), pos, every, |r, then_flush| {
                 for y in ys[r].iter().rev() {
-                    tick(&mut loc, *y);
+                    tick_n(secs, &mut loc, *y);
                 }
                 if then_flush {
-                    flush(&mut loc);
+                    flush_n(&mut loc);
                 }
             });
         }
         Pass::BackwardInPlace(ys, pos) => {
             backward_runs(ys.len(), pos, every, |r, then_flush| {
                 for y in ys[r].iter_mut().rev() {
-                    *y = tick(&mut loc, *y);
+                    *y = tick_n(secs, &mut loc, *y);
                 }
                 if then_flush {
-                    flush(&mut loc);
+                    flush_n(&mut loc);
                 }
             });
         }
     }
-    *state = core::array::from_fn(|i| loc[i].map(frame));
+    *state = core::array::from_fn(|i| loc[i].map(Lanes::frame));
+}
+
+/// One frame through the `N` sections of [`run_n`] (state `loc`). A function, not a
+/// closure: called from the three passes, a closure was kept out of line, outside the
+/// AVX2 copies, with the state through memory and the coefficients broadcast again for
+/// every frame.
+#[inline(always)]
+fn tick_n<const N: usize>(secs: &[Biquad; N], loc: &mut [[Lanes; 2]; N], x: Frame) -> Frame {
+    let mut v = Lanes::of(x);
+    for (sec, s) in secs.iter().zip(loc.iter_mut()) {
+        v = section_frame(sec, s, v);
+    }
+    v.frame()
+}
+
+/// [`flush_tiny`] over a state of [`run_n`].
+#[inline(always)]
+fn flush_n<const N: usize>(loc: &mut [[Lanes; 2]; N]) {
+    for v in loc.as_flattened_mut() {
+        *v = v.flush_tiny();
+    }
 }
 
 /// Splits frames `0..n` (positions `pos..pos + n`) into the runs a forward pass filters

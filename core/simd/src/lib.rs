@@ -14,9 +14,14 @@
 //! dispatch forced off and on are compared bit for bit, and the x86_64 hashes equal the
 //! wasm32 and Cortex-M ones.
 //!
+//! It also holds [`F32x4`] (x86_64): four f32 lanes in one SSE register for latency-bound
+//! recursions (the IIR filters' channels), which LLVM's vectoriser otherwise re-packs into
+//! AVX2 registers with lane shuffles on the recursion's path.
+//!
 //! This is the one crate of the core with `unsafe`: calling a `#[target_feature]`
 //! function is unsafe because the CPU must have the feature, which [`has_avx2`]
-//! establishes first. Everything else in the core keeps `#![forbid(unsafe_code)]`.
+//! establishes first (and SSE, which `F32x4` uses, is the x86_64 baseline). Everything
+//! else in the core keeps `#![forbid(unsafe_code)]`.
 #![no_std]
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
@@ -132,5 +137,139 @@ mod x86 {
     #[target_feature(enable = "avx2")]
     fn avx2<K: Kernel>(k: &mut K) {
         k.run();
+    }
+}
+
+/// Four f32 lanes in one SSE register, for recursions the vectoriser must not touch.
+///
+/// A latency-bound recursion written over `[f32; 4]` arrays (an IIR filter's two channels
+/// and two idle lanes) is re-packed by LLVM's vectoriser into 8-lane AVX2 registers with
+/// lane shuffles on its critical path. Written with these operations it stays one
+/// `__m128` per value. Each operation is the IEEE single-precision one of the same name
+/// (no fused multiply-add), lane by lane: the bits of the scalar formula.
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy, Debug)]
+pub struct F32x4(core::arch::x86_64::__m128);
+
+// SAFETY (every `unsafe` block below): the intrinsics need SSE, which is part of the
+// x86_64 baseline (every x86_64 CPU has it and every x86_64 target enables it), checked
+// at compile time here; they take no pointers.
+#[cfg(target_arch = "x86_64")]
+const _: () = assert!(cfg!(target_feature = "sse"));
+
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+impl F32x4 {
+    /// The lanes `[a, b, c, d]`.
+    #[inline(always)]
+    pub fn new(a: f32, b: f32, c: f32, d: f32) -> Self {
+        use core::arch::x86_64::_mm_setr_ps;
+        // SAFETY: see the module note above the impl.
+        Self(unsafe { _mm_setr_ps(a, b, c, d) })
+    }
+
+    /// `x` in every lane.
+    #[inline(always)]
+    pub fn splat(x: f32) -> Self {
+        use core::arch::x86_64::_mm_set1_ps;
+        // SAFETY: as above.
+        Self(unsafe { _mm_set1_ps(x) })
+    }
+
+    /// Lanes 0 and 1.
+    #[inline(always)]
+    pub fn low_pair(self) -> [f32; 2] {
+        use core::arch::x86_64::{_mm_cvtss_f32, _mm_shuffle_ps};
+        // SAFETY: as above.
+        unsafe {
+            [
+                _mm_cvtss_f32(self.0),
+                _mm_cvtss_f32(_mm_shuffle_ps::<0b01>(self.0, self.0)),
+            ]
+        }
+    }
+
+    /// `self + o`, lane-wise.
+    #[inline(always)]
+    #[allow(clippy::should_implement_trait)] // plain methods keep the call order visible
+    pub fn add(self, o: Self) -> Self {
+        // SAFETY: as above.
+        Self(unsafe { core::arch::x86_64::_mm_add_ps(self.0, o.0) })
+    }
+
+    /// `self - o`, lane-wise.
+    #[inline(always)]
+    #[allow(clippy::should_implement_trait)]
+    pub fn sub(self, o: Self) -> Self {
+        // SAFETY: as above.
+        Self(unsafe { core::arch::x86_64::_mm_sub_ps(self.0, o.0) })
+    }
+
+    /// `self · o`, lane-wise.
+    #[inline(always)]
+    #[allow(clippy::should_implement_trait)]
+    pub fn mul(self, o: Self) -> Self {
+        // SAFETY: as above.
+        Self(unsafe { core::arch::x86_64::_mm_mul_ps(self.0, o.0) })
+    }
+
+    /// Lanes with `|x| < level` set to +0.0, the others (NaN included) kept: per lane
+    /// `if |x| < level { 0.0 } else { x }`.
+    #[inline(always)]
+    pub fn zero_below(self, level: f32) -> Self {
+        use core::arch::x86_64::{_mm_andnot_ps, _mm_cmplt_ps, _mm_set1_ps};
+        // SAFETY: as above.
+        unsafe {
+            let abs = _mm_andnot_ps(_mm_set1_ps(-0.0), self.0);
+            let tiny = _mm_cmplt_ps(abs, _mm_set1_ps(level));
+            Self(_mm_andnot_ps(tiny, self.0))
+        }
+    }
+}
+
+#[cfg(all(test, target_arch = "x86_64"))]
+mod tests {
+    use super::F32x4;
+
+    /// Every operation gives the scalar formula's bits in lanes 0 and 1 (the ones
+    /// `low_pair` reads), including signed zeros, subnormals, infinities and NaN.
+    #[test]
+    fn f32x4_is_the_scalar_formula_per_lane() {
+        let xs = [
+            0.0f32,
+            -0.0,
+            1.0,
+            -3.5,
+            1e-30,
+            -1e-21,
+            1e-20,
+            f32::MIN_POSITIVE / 4.0,
+            f32::INFINITY,
+            f32::NAN,
+            0.1,
+            1.0e20,
+        ];
+        for w in xs.windows(4) {
+            for c in xs {
+                let v = F32x4::new(w[0], w[1], w[2], w[3]);
+                let k = F32x4::splat(c);
+                let lanes = |x: F32x4, y: F32x4| {
+                    let (a, b) = (x.low_pair(), y.low_pair());
+                    [a[0], a[1], b[0], b[1]]
+                };
+                let got = lanes(v.mul(k), v.add(k));
+                let want = [w[0] * c, w[1] * c, w[0] + c, w[1] + c];
+                for (g, e) in got.iter().zip(want) {
+                    assert_eq!(g.to_bits(), e.to_bits(), "{w:?} {c}");
+                }
+                let got = lanes(v.sub(k), v.zero_below(1e-20));
+                let abs = |x: f32| f32::from_bits(x.to_bits() & 0x7fff_ffff);
+                let z = |x: f32| if abs(x) < 1e-20 { 0.0 } else { x };
+                let want = [w[0] - c, w[1] - c, z(w[0]), z(w[1])];
+                for (g, e) in got.iter().zip(want) {
+                    assert_eq!(g.to_bits(), e.to_bits(), "{w:?} {c}");
+                }
+            }
+        }
     }
 }
