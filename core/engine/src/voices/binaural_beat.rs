@@ -353,14 +353,17 @@ impl Osc {
             let n = chunk.len();
             // Phase oscillation: the offset (Q0.32 turns) subtracted from the left
             // carrier and added to the right one (off for twins; its phase advances).
-            let mut dturns = [0u32; K];
-            phase_osc_block(
-                &mut self.pho,
-                s.pho_on,
-                s.pho_half,
-                s.pho_inc,
-                &mut dturns[..n],
-            );
+            // Its array exists only when it is on: initialising it for every chunk of
+            // every voice was a sizeable part of the kernels' memory traffic.
+            let mut buf;
+            let dturns = if s.pho_on {
+                buf = [0u32; K];
+                phase_osc_block(&mut self.pho, true, s.pho_half, s.pho_inc, &mut buf[..n]);
+                Some(&buf[..n])
+            } else {
+                self.pho = self.pho.wrapping_add(s.pho_inc.wrapping_mul(n as u64));
+                None
+            };
             if twins
                 && self.carrier[0] == self.carrier[1]
                 && self.vib[0] == self.vib[1]
@@ -375,9 +378,8 @@ impl Osc {
                 }
             } else {
                 let mut sig = [[0.0f32; K]; 2];
-                let d = s.pho_on.then_some(&dturns[..n]);
                 for (c, sig) in sig.iter_mut().enumerate() {
-                    self.ear_chunk::<TRI, K, G>(s, c, grid, &mut sig[..n], d);
+                    self.ear_chunk::<TRI, K, G>(s, c, grid, &mut sig[..n], dturns);
                 }
                 for (k, f) in chunk.iter_mut().enumerate() {
                     put::<ADD>(f, [sig[0][k], sig[1][k]]);
