@@ -117,6 +117,28 @@ pub fn flush_denormal(x: f32) -> f32 {
     }
 }
 
+/// `peak` and the largest `|sample|` of the stereo `frames`, NaN ignored as `f32::max`
+/// ignores it: the value of the serial fold `peak.max(|l|).max(|r|)` frame after frame,
+/// computed in eight independent lanes that the compiler vectorises (the fold is one
+/// chain of dependent maxima, ~3 % of a compatible render's CPU in the analysis). The
+/// maximum of non-negative values is exact and, NaN ignored, independent of the order:
+/// the same value bit for bit.
+pub fn frames_peak(peak: f32, frames: &[[f32; 2]]) -> f32 {
+    let mut lanes = [peak; 8];
+    let mut quads = frames.chunks_exact(4);
+    for q in quads.by_ref() {
+        for (k, f) in q.iter().enumerate() {
+            lanes[2 * k] = lanes[2 * k].max(fabsf(f[0]));
+            lanes[2 * k + 1] = lanes[2 * k + 1].max(fabsf(f[1]));
+        }
+    }
+    let mut p = lanes.iter().fold(peak, |a, &b| a.max(b));
+    for f in quads.remainder() {
+        p = p.max(fabsf(f[0])).max(fabsf(f[1]));
+    }
+    p
+}
+
 // ---- f32 forwards to libm -------------------------------------------------------------
 
 /// `floor` (f32).
@@ -231,6 +253,49 @@ pub fn frac(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `frames_peak` is the serial fold's value for every length (the lanes and the
+    /// remainder), with NaN, infinities, signed zeros and subnormals anywhere, from a zero
+    /// and a non-zero starting peak.
+    #[test]
+    fn frames_peak_equals_the_serial_fold() {
+        let special = [
+            f32::NAN,
+            -f32::NAN,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            -0.0,
+            0.0,
+            1e-40,
+            -3.0,
+        ];
+        let mut seed = 0x9e37_79b9_u32;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            seed
+        };
+        for case in 0..600 {
+            let n = case % 23;
+            let frames: [[f32; 2]; 23] = core::array::from_fn(|_| {
+                core::array::from_fn(|_| {
+                    let r = next();
+                    if r % 5 == 0 {
+                        special[(r / 5) as usize % special.len()]
+                    } else {
+                        (r as f32 / u32::MAX as f32 - 0.5) * 4.0
+                    }
+                })
+            });
+            let start = if case % 3 == 0 { 0.0 } else { 1.5 };
+            let want = frames[..n]
+                .iter()
+                .fold(start, |p: f32, f| p.max(fabsf(f[0])).max(fabsf(f[1])));
+            let got = frames_peak(start, &frames[..n]);
+            assert_eq!(got.to_bits(), want.to_bits(), "case {case}: {:?}", &frames[..n]);
+        }
+    }
 
     #[test]
     fn sin_turns_accuracy_over_a_dense_grid() {

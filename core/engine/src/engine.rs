@@ -911,9 +911,7 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
             if let Some(s) = sink.as_deref_mut() {
                 s(&buf[..n]);
             }
-            for f in &buf[..n] {
-                peak = peak.max(math::fabsf(f[0])).max(math::fabsf(f[1]));
-            }
+            peak = math::frames_peak(peak, &buf[..n]);
             work += n as u64;
             if work % (1 << 20) < 1024 {
                 progress(work as f32 / total_work as f32);
@@ -1089,9 +1087,7 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
             if let Some(s) = sink.as_deref_mut() {
                 s(&buf[..m]);
             }
-            for f in &buf[..m] {
-                peak = peak.max(math::fabsf(f[0])).max(math::fabsf(f[1]));
-            }
+            peak = math::frames_peak(peak, &buf[..m]);
             left -= m as u64;
         }
         peak
