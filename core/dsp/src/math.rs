@@ -293,7 +293,12 @@ mod tests {
                 .iter()
                 .fold(start, |p: f32, f| p.max(fabsf(f[0])).max(fabsf(f[1])));
             let got = frames_peak(start, &frames[..n]);
-            assert_eq!(got.to_bits(), want.to_bits(), "case {case}: {:?}", &frames[..n]);
+            assert_eq!(
+                got.to_bits(),
+                want.to_bits(),
+                "case {case}: {:?}",
+                &frames[..n]
+            );
         }
     }
 

@@ -377,9 +377,9 @@ impl IsochronicTone {
     /// `out.len()` frames of a constant region (`after`: the final one, else the one
     /// before the ramp), the first one sample `grid` of its vibrato grid interval, computed
     /// in passes over `K`-frame chunks ([`KERNEL`] or [`KERNEL_WIDE`], `G` its grid
-    /// points; pulse, per-ear phase, sine and envelope
-    /// arrays) that the compiler vectorises, with the per-sample decisions (vibrato, AM,
-    /// phase oscillation, pan) taken once per chunk. The f32 operations are those of
+    /// points; pulse, per-ear phase, sine and envelope arrays) that the compiler
+    /// vectorises, with the per-sample decisions (vibrato, AM, phase oscillation, pan)
+    /// taken once per chunk. The f32 operations are those of
     /// [`Self::kernel`] in the same order: the same bits on every target.
     #[inline(always)]
     fn constant_block<const K: usize, const G: usize>(
