@@ -65,7 +65,7 @@ impl OutputFormat {
 }
 
 /// Quantises a sample like the original (`clip(x·full, -full-1, full)`, truncation toward zero).
-#[inline]
+#[inline(always)]
 fn quantise(x: f32, bits: u16, clipped: &mut u64) -> i32 {
     let full = if bits == 16 { 32767.0f32 } else { 8_388_607.0 };
     let v = x * full;
@@ -385,6 +385,37 @@ fn encode_wav_block(
     out: &mut Vec<u8>,
     stats: &mut RenderStats,
 ) {
+    entrain_simd::run(&mut Encode {
+        frames,
+        format,
+        out,
+        stats,
+    });
+}
+
+/// [`encode_wav_block`] as an [`entrain_simd::Kernel`]: its loop runs with the widest
+/// vectors the CPU has (the same bytes: the same operations per sample).
+struct Encode<'a> {
+    frames: &'a [Frame],
+    format: OutputFormat,
+    out: &'a mut Vec<u8>,
+    stats: &'a mut RenderStats,
+}
+
+impl entrain_simd::Kernel for Encode<'_> {
+    #[inline(always)]
+    fn run(&mut self) {
+        encode_samples(self.frames, self.format, self.out, self.stats);
+    }
+}
+
+#[inline(always)]
+fn encode_samples(
+    frames: &[Frame],
+    format: OutputFormat,
+    out: &mut Vec<u8>,
+    stats: &mut RenderStats,
+) {
     #[inline(always)]
     fn magnitude_bits(x: f32) -> u32 {
         let a = x.to_bits() & 0x7fff_ffff;
@@ -394,6 +425,7 @@ fn encode_wav_block(
             a
         }
     }
+    #[inline(always)]
     fn run<const W: usize>(
         samples: &[f32],
         out: &mut Vec<u8>,
