@@ -431,21 +431,28 @@ fn signal_once_grown(
     grown
 }
 
+/// Starts a quiet render of the 60-minute shared track to `out` with the extra `args`,
+/// stderr captured, for the tests that interrupt it.
+fn spawn_long_render(out: &Path, args: &[&str]) -> std::process::Child {
+    let mut c = bin();
+    c.arg("render")
+        .arg(shared("tracks/bench_60min_theta.json"))
+        .arg("-o")
+        .arg(out)
+        .arg("--quiet")
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    c.spawn().unwrap()
+}
+
 /// Ctrl+C during a render: the binary stops, exits non-zero, and leaves neither the
 /// output nor its temporary file.
 #[test]
 fn interrupted_render_leaves_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("long.wav");
-    let mut c = bin();
-    c.arg("render")
-        .arg(shared("tracks/bench_60min_theta.json"))
-        .arg("-o")
-        .arg(&out)
-        .args(["--quiet", "--mode", "streaming"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped());
-    let mut child = c.spawn().unwrap();
+    let mut child = spawn_long_render(&out, &["--mode", "streaming"]);
     // Wait until the temporary file exists and has grown past its header.
     let partial = signal_once_grown(&mut child, dir.path(), ".partial-", 100_000, "INT");
     let o = child.wait_with_output().unwrap();
@@ -523,15 +530,7 @@ fn spilled_render_equals_two_renders_and_cleans_up() {
 fn interrupted_analysis_leaves_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("long.wav");
-    let mut c = bin();
-    c.arg("render")
-        .arg(shared("tracks/bench_60min_theta.json"))
-        .arg("-o")
-        .arg(&out)
-        .args(["--quiet", "--spill", "always"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped());
-    let mut child = c.spawn().unwrap();
+    let mut child = spawn_long_render(&out, &["--spill", "always"]);
     let spill = signal_once_grown(&mut child, dir.path(), ".spill-", 4_000_000, "TERM");
     let o = child.wait_with_output().unwrap();
     assert!(!o.status.success(), "an interrupted render must fail");

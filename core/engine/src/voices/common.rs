@@ -833,36 +833,24 @@ impl<const G: usize> entrain_simd::Kernel for AmGrid<'_, G> {
     #[inline(always)]
     fn run(&mut self) {
         let (depth, am0, am_inc, amp, m0) = (self.depth, self.am0, self.am_inc, self.amp, self.m0);
-        am_grid::<G>(self.sig, depth, am0, am_inc, amp, m0);
+        let cyc = grid_cycles::<G>(am0.wrapping_sub(am_inc.wrapping_mul(m0 as u64)), am_inc);
+        let mut env = [0.0f32; G];
+        for (e, c) in env.iter_mut().zip(&cyc) {
+            *e = am_gain(depth, sine_cycle24(*c));
+        }
+        // `sample · (e_a + (e_b - e_a)·m/16) · amp` over a part of an interval.
+        grid_intervals(
+            self.sig,
+            m0,
+            #[inline(always)]
+            |sig: &mut [f32], g, m| {
+                let (ea, de) = (env[g], env[g + 1] - env[g]);
+                for (o, f) in sig.iter_mut().zip(&GRID_FRAC[m..]) {
+                    *o = *o * (ea + de * f) * amp;
+                }
+            },
+        );
     }
-}
-
-#[inline(always)]
-fn am_grid<const G: usize>(
-    sig: &mut [f32],
-    depth: f32,
-    am0: u64,
-    am_inc: u64,
-    amp: f32,
-    m0: usize,
-) {
-    let cyc = grid_cycles::<G>(am0.wrapping_sub(am_inc.wrapping_mul(m0 as u64)), am_inc);
-    let mut env = [0.0f32; G];
-    for (e, c) in env.iter_mut().zip(&cyc) {
-        *e = am_gain(depth, sine_cycle24(*c));
-    }
-    // `sample · (e_a + (e_b - e_a)·m/16) · amp` over a part of an interval.
-    grid_intervals(
-        sig,
-        m0,
-        #[inline(always)]
-        |sig: &mut [f32], g, m| {
-            let (ea, de) = (env[g], env[g + 1] - env[g]);
-            for (o, f) in sig.iter_mut().zip(&GRID_FRAC[m..]) {
-                *o = *o * (ea + de * f) * amp;
-            }
-        },
-    );
 }
 
 /// `sin_turns(phase ∓ dturns)` (minus for the left ear, `c == 0`) over one chunk.
