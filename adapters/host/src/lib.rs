@@ -6,6 +6,7 @@
 pub mod alloc_guard;
 pub mod assets;
 pub mod audio;
+pub mod file_sink;
 pub mod load;
 pub mod memory;
 pub mod noise;

@@ -2,6 +2,7 @@
 //! destination and is renamed over it only when complete, so a failed or interrupted
 //! render never leaves a half-written file under the final name.
 
+use crate::file_sink::{FileSink, DIRECT_MIN_BYTES};
 use crate::memory::HostEngine;
 use crate::spill::Spill;
 use entrain_dsp::Frame;
@@ -55,6 +56,11 @@ impl OutputFormat {
         matches!(self, Self::Flac16 | Self::Flac24)
     }
 
+    /// Bytes of one stereo frame in a WAV of this format.
+    fn bytes_per_frame(self) -> u64 {
+        2 * u64::from(self.bits() / 8)
+    }
+
     fn bits(self) -> u16 {
         match self {
             Self::Wav16 | Self::Flac16 => 16,
@@ -66,21 +72,23 @@ impl OutputFormat {
 
 /// Quantises a sample like the original (`clip(x·full, -full-1, full)`, truncation toward zero).
 #[inline(always)]
-fn quantise(x: f32, bits: u16, clipped: &mut u64) -> i32 {
+fn quantise(x: f32, bits: u16, clipped: &mut u32) -> i32 {
     let full = if bits == 16 { 32767.0f32 } else { 8_388_607.0 };
     let v = x * full;
     // Branch-free (a block loop vectorises it). NaN never reaches here (the engine
     // canonicalises its output); it would count as clipped and give 0, as `as i32` does.
-    *clipped += u64::from(!(-full - 1.0..=full).contains(&v));
-    let v = if v.is_nan() {
+    let c = if v.is_nan() {
         0.0
     } else {
         v.clamp(-full - 1.0, full)
     };
-    // SAFETY: `v` is finite and within [-2^23, 2^23], so it fits an i32 (the checked
+    // Clipped: outside the range or NaN, i.e. changed by the clamp (one comparison,
+    // unordered for NaN).
+    *clipped += u32::from(c != v);
+    // SAFETY: `c` is finite and within [-2^23, 2^23], so it fits an i32 (the checked
     // `as i32` gives the same value but its saturation and NaN fix-ups keep the
     // conversion scalar).
-    unsafe { v.to_int_unchecked::<i32>() }
+    unsafe { c.to_int_unchecked::<i32>() }
 }
 
 /// What to render.
@@ -250,7 +258,6 @@ fn write_file(
         path: tmp.clone(),
         armed: true,
     };
-    let file = File::create(&tmp).map_err(io)?;
     engine.seek(opts.start_frame);
     let available = engine.total_frames().saturating_sub(opts.start_frame);
     let total = opts.frames.unwrap_or(available).min(available);
@@ -258,7 +265,7 @@ fn write_file(
         write_flac(
             engine,
             src,
-            file,
+            File::create(&tmp).map_err(io)?,
             dest,
             opts.format,
             total,
@@ -266,10 +273,11 @@ fn write_file(
             progress,
         )?
     } else {
+        let bytes = total.saturating_mul(opts.format.bytes_per_frame());
         write_wav(
             engine,
             src,
-            file,
+            FileSink::create(&tmp, bytes >= DIRECT_MIN_BYTES).map_err(io)?,
             dest,
             opts.format,
             total,
@@ -374,17 +382,22 @@ fn wav_header(spec: hound::WavSpec, data_bytes: u64, frames: u64) -> Result<Vec<
     Ok(r)
 }
 
-/// Appends the little-endian samples of `frames` in `format` to `out` and updates the
-/// peak and clip statistics: `quantise` per sample, written into a buffer sized once per
-/// block, with the peak kept as the largest `|x|` bit pattern (for non-NaN floats the
-/// order of the magnitude bits is the order of the magnitudes; NaN is skipped, as
-/// `f32::max` skips it) so that the loop has no branch and vectorises.
+/// Writes the little-endian samples of `frames` in `format` into `out` (exactly
+/// `frames.len()` times the format's bytes per frame) and updates the peak and clip
+/// statistics: `quantise` per sample, with the peak kept as the largest `|x|` bit
+/// pattern (for non-NaN floats the order of the magnitude bits is the order of the
+/// magnitudes; NaN is skipped, as `f32::max` skips it) so that the loop has no branch
+/// and vectorises.
 fn encode_wav_block(
     frames: &[Frame],
     format: OutputFormat,
-    out: &mut Vec<u8>,
+    out: &mut [u8],
     stats: &mut RenderStats,
 ) {
+    assert_eq!(
+        out.len() as u64,
+        frames.len() as u64 * format.bytes_per_frame()
+    );
     entrain_simd::run(&mut Encode {
         frames,
         format,
@@ -398,7 +411,7 @@ fn encode_wav_block(
 struct Encode<'a> {
     frames: &'a [Frame],
     format: OutputFormat,
-    out: &'a mut Vec<u8>,
+    out: &'a mut [u8],
     stats: &'a mut RenderStats,
 }
 
@@ -410,12 +423,7 @@ impl entrain_simd::Kernel for Encode<'_> {
 }
 
 #[inline(always)]
-fn encode_samples(
-    frames: &[Frame],
-    format: OutputFormat,
-    out: &mut Vec<u8>,
-    stats: &mut RenderStats,
-) {
+fn encode_samples(frames: &[Frame], format: OutputFormat, out: &mut [u8], stats: &mut RenderStats) {
     #[inline(always)]
     fn magnitude_bits(x: f32) -> u32 {
         let a = x.to_bits() & 0x7fff_ffff;
@@ -428,20 +436,23 @@ fn encode_samples(
     #[inline(always)]
     fn run<const W: usize>(
         samples: &[f32],
-        out: &mut Vec<u8>,
+        out: &mut [u8],
         stats: &mut RenderStats,
-        bytes: impl Fn(f32, &mut u64) -> [u8; W],
+        bytes: impl Fn(f32, &mut u32) -> [u8; W],
     ) {
-        let start = out.len();
-        out.resize(start + samples.len() * W, 0);
+        // The clip count in 32-bit lanes (a 64-bit count costs the loop a widening per
+        // sample), per piece short enough that it cannot wrap.
+        const PIECE: usize = 1 << 16;
         let mut peak = magnitude_bits(stats.peak);
-        let mut clipped = 0u64;
-        for (d, &x) in out[start..].chunks_exact_mut(W).zip(samples) {
-            peak = peak.max(magnitude_bits(x));
-            d.copy_from_slice(&bytes(x, &mut clipped));
+        for (o, s) in out.chunks_mut(PIECE * W).zip(samples.chunks(PIECE)) {
+            let mut clipped = 0u32;
+            for (d, &x) in o.chunks_exact_mut(W).zip(s) {
+                peak = peak.max(magnitude_bits(x));
+                d.copy_from_slice(&bytes(x, &mut clipped));
+            }
+            stats.clipped += u64::from(clipped);
         }
         stats.peak = f32::from_bits(peak);
-        stats.clipped += clipped;
     }
     let samples = frames.as_flattened();
     match format {
@@ -460,14 +471,13 @@ fn encode_samples(
 fn write_wav(
     engine: &mut HostEngine,
     src: &mut Source<'_, '_>,
-    file: File,
+    mut sink: FileSink,
     dest: &Path,
     format: OutputFormat,
     total: u64,
     cancel: Option<&AtomicBool>,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<RenderStats, RenderError> {
-    use std::io::Write;
     let spec = hound::WavSpec {
         channels: 2,
         sample_rate: engine.sample_rate(),
@@ -484,23 +494,23 @@ fn write_wav(
     // The length is known before the first sample (the engine's frame count), so the
     // header is written once with its final sizes; a render that stops early is an error
     // and its temporary file is removed.
-    let bytes_per_frame = 2 * u64::from(format.bits() / 8);
+    let bytes_per_frame = format.bytes_per_frame();
     let header =
         wav_header(spec, total * bytes_per_frame, total).map_err(|m| RenderError::Encode {
             path: dest.to_path_buf(),
             message: m,
         })?;
-    let mut w = BufWriter::with_capacity(1 << 20, file);
-    w.write_all(&header).map_err(io)?;
+    sink.write_all(&header).map_err(io)?;
     let mut stats = RenderStats::default();
     const BLOCK: usize = 4096;
-    let mut bytes: Vec<u8> = Vec::with_capacity(BLOCK * bytes_per_frame as usize);
+    // The samples are encoded straight into the sink's buffer (no copy on the way).
     stats.frames = pump(engine, src, total, BLOCK, cancel, progress, |frames| {
-        bytes.clear();
-        encode_wav_block(frames, format, &mut bytes, &mut stats);
-        w.write_all(&bytes).map_err(io)
+        let n = frames.len() * bytes_per_frame as usize;
+        encode_wav_block(frames, format, sink.space(n).map_err(io)?, &mut stats);
+        sink.commit(n);
+        Ok(())
     })?;
-    w.flush().map_err(io)?;
+    sink.finish().map_err(io)?;
     Ok(stats)
 }
 
@@ -546,7 +556,7 @@ fn write_flac(
     let mut md5 = Md5::new();
     let mut stats = RenderStats::default();
     let mut ints: Vec<i32> = vec![0; 2 * BLOCK];
-    let mut bytes: Vec<u8> = Vec::with_capacity(2 * BLOCK * 3);
+    let mut bytes: Vec<u8> = Vec::new();
     let mut fb =
         flacenc::source::FrameBuf::with_size(2, BLOCK).map_err(|e| enc(format!("{e:?}")))?;
     let mut frame_no = 0usize;
@@ -554,7 +564,8 @@ fn write_flac(
         let n = frames.len();
         // The STREAMINFO MD5 covers the little-endian samples: the bytes a WAV of this
         // depth holds, quantised (with the peak and clip counts) as the WAV writer does.
-        bytes.clear();
+        // (`resize` zero-fills only when the length changes: the last, shorter block.)
+        bytes.resize(n * format.bytes_per_frame() as usize, 0);
         encode_wav_block(frames, format, &mut bytes, &mut stats);
         md5.update(&bytes);
         // The encoder takes the same samples as i32: each one sign-extended from its
@@ -639,7 +650,7 @@ mod tests {
         ] {
             let mut want = std::io::Cursor::new(Vec::new());
             let mut w = hound::WavWriter::new(&mut want, spec(bits, float)).unwrap();
-            let mut want_clipped = 0u64;
+            let mut want_clipped = 0u32;
             for &x in frames.as_flattened() {
                 match format {
                     OutputFormat::WavF32 => w.write_sample(x).unwrap(),
@@ -653,14 +664,17 @@ mod tests {
             let bytes_per_frame = 2 * u64::from(bits / 8);
             let n = frames.len() as u64;
             let mut got = wav_header(spec(bits, float), n * bytes_per_frame, n).unwrap();
+            let h = got.len();
+            got.resize(h + (n * bytes_per_frame) as usize, 0);
+            let mid = h + 600 * bytes_per_frame as usize;
             let mut stats = RenderStats::default();
             // Two blocks, as the render loop hands them over.
-            encode_wav_block(&frames[..600], format, &mut got, &mut stats);
-            encode_wav_block(&frames[600..], format, &mut got, &mut stats);
+            encode_wav_block(&frames[..600], format, &mut got[h..mid], &mut stats);
+            encode_wav_block(&frames[600..], format, &mut got[mid..], &mut stats);
             assert_eq!(got, want.into_inner(), "{format:?}");
             assert_eq!(stats.peak, 2.0);
             if format != OutputFormat::WavF32 {
-                assert_eq!(stats.clipped, want_clipped, "{format:?}");
+                assert_eq!(stats.clipped, u64::from(want_clipped), "{format:?}");
                 assert!(stats.clipped > 100);
             }
         }

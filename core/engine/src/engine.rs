@@ -305,20 +305,50 @@ impl Limiter {
     /// dependency chain on the gain. The samples must not be NaN (the engine
     /// canonicalises them first).
     pub fn process(&mut self, block: &mut [Frame]) {
-        if self.gain == 1.0 {
-            // For non-NaN floats the order of the magnitude bits is the order of the
-            // magnitudes.
-            let peak = block
-                .as_flattened()
-                .iter()
-                .fold(0u32, |m, x| m.max(x.to_bits() & 0x7fff_ffff));
-            if peak <= self.ceiling.to_bits() {
-                return;
-            }
+        self.process_with_peak(block, magnitude_peak_bits(block));
+    }
+
+    /// [`Limiter::process`] for a block whose [`magnitude_peak_bits`] the caller has
+    /// (the output stage finds it in its own pass).
+    pub fn process_with_peak(&mut self, block: &mut [Frame], peak_bits: u32) {
+        if self.gain == 1.0 && peak_bits <= self.ceiling.to_bits() {
+            return;
         }
         for f in block.iter_mut() {
             *f = self.tick(*f);
         }
+    }
+}
+
+/// The largest `|x|` of `block` as a bit pattern: for non-NaN floats the order of the
+/// magnitude bits is the order of the magnitudes.
+pub fn magnitude_peak_bits(block: &[Frame]) -> u32 {
+    block
+        .as_flattened()
+        .iter()
+        .fold(0u32, |m, x| m.max(x.to_bits() & 0x7fff_ffff))
+}
+
+/// The output gain and NaN canonicalisation of a block, in place, in one pass with the
+/// block's [`magnitude_peak_bits`] (of the result) for the limiter: run through
+/// [`entrain_simd::run`], the same operations per sample in wider vectors.
+struct OutputGain<'a> {
+    out: &'a mut [Frame],
+    g: f32,
+    peak: u32,
+}
+
+impl entrain_simd::Kernel for OutputGain<'_> {
+    #[inline(always)]
+    fn run(&mut self) {
+        let g = self.g;
+        let mut peak = 0u32;
+        for x in self.out.as_flattened_mut() {
+            let y = math::canonical(*x * g);
+            peak = peak.max(y.to_bits() & 0x7fff_ffff);
+            *x = y;
+        }
+        self.peak = peak;
     }
 }
 
@@ -709,7 +739,7 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
             if let Some(h) = free {
                 let off = (2 + h) * self.max_x;
                 if off + x <= parts.align.len() {
-                    render_step_into(
+                    render_step_into::<false>(
                         parts.voices,
                         &slots,
                         parts.filters,
@@ -743,12 +773,37 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
 
     fn mix_block(&mut self, out: &mut [Frame]) {
         let m = out.len();
-        for f in out.iter_mut() {
-            *f = [0.0, 0.0];
-        }
         let parts = self.mem.parts();
         let Scratch { step, voice } = &mut self.scratch;
-        for a in self.active.iter() {
+        // One step alone, past its crossfade and rendered live (most blocks of a track):
+        // its voices add straight into `out`. The general path below computes
+        // `out = +0.0 + step`, which differs from `step` only where `step` is -0.0; a step
+        // sum starts from +0.0 and only adds, so it never is, except through a gain that
+        // rounds a negative denormal to -0.0 — which is why the gain pass then adds the
+        // +0.0 itself (`render_step_into`'s `ONTO_ZERO`). The same bits either way.
+        let alone = match self.active.as_slice() {
+            [a] => {
+                let p = self.tl.placements[a.placement];
+                (self.pos - p.start >= p.xfade).then_some(a)
+            }
+            _ => None,
+        };
+        if let Some(a) = alone {
+            render_step_into::<true>(
+                parts.voices,
+                &a.slots,
+                parts.filters,
+                out,
+                self.gains[a.placement],
+                self.track.pcm(),
+                voice,
+            );
+        } else {
+            for f in out.iter_mut() {
+                *f = [0.0, 0.0];
+            }
+        }
+        for a in self.active.iter().filter(|_| alone.is_none()) {
             let p = self.tl.placements[a.placement];
             let local = self.pos - p.start;
             let st = &mut step[..m];
@@ -762,7 +817,7 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
                         *f = parts.align[off + idx as usize];
                     }
                 }
-                _ => render_step_into(
+                _ => render_step_into::<false>(
                     parts.voices,
                     &a.slots,
                     parts.filters,
@@ -816,12 +871,14 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
 
     /// The output gain, NaN canonicalisation and (streaming) the limiter, in place.
     pub(crate) fn output_stage(&mut self, out: &mut [Frame]) {
-        let g = self.out_gain * self.master;
-        for f in out.iter_mut() {
-            *f = [math::canonical(f[0] * g), math::canonical(f[1] * g)];
-        }
+        let mut k = OutputGain {
+            out,
+            g: self.out_gain * self.master,
+            peak: 0,
+        };
+        entrain_simd::run(&mut k);
         if self.cfg.mode == Mode::Streaming {
-            self.limiter.process(out);
+            self.limiter.process_with_peak(k.out, k.peak);
         }
     }
 
@@ -973,7 +1030,7 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
                             let m = (p.end() - t).min(left) as usize;
                             // `render` then adds the step into a zeroed sum: the identity
                             // here, since a step's sum starts at +0.0 and so is never -0.0.
-                            apply_step_gain(&mut body[i..i + m], self.gains[k]);
+                            apply_step_gain::<false>(&mut body[i..i + m], self.gains[k]);
                             m
                         }
                         None => {
@@ -1023,7 +1080,7 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
         let mut peak = 0.0f32;
         for (k, &x) in step_peaks.iter().enumerate() {
             let mut f = [[x, 0.0f32]];
-            apply_step_gain(&mut f, self.gains[k]);
+            apply_step_gain::<false>(&mut f, self.gains[k]);
             let mut y = f[0][0];
             if self.mix.voices != 1.0 {
                 y *= self.mix.voices;
@@ -1075,7 +1132,7 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
         let mut left = n;
         while left > 0 {
             let m = left.min(BLOCK as u64) as usize;
-            render_step_into(
+            render_step_into::<false>(
                 parts.voices,
                 &slots,
                 parts.filters,
@@ -1134,7 +1191,7 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
             }
             let slots: Vec<u16, MAX_VOICES_PER_STEP> = (0..count as u16).collect();
             let (head, _) = parts.align[x..].split_at_mut(x);
-            render_step_into(
+            render_step_into::<false>(
                 parts.voices,
                 &slots,
                 parts.filters,
@@ -1250,7 +1307,7 @@ fn correlate_lag(a: &[Frame], b: &[Frame], scratch: &mut [Complex]) -> u64 {
 /// `tmp` holds a voice's frames on their way into the sum (a voice that cannot mix
 /// straight into it, [`VoiceSlot::mix_into`]); the render loop lends the engine's own,
 /// so that no block pays for initialising one.
-fn render_step_into(
+fn render_step_into<const ONTO_ZERO: bool>(
     voices: &mut [VoiceSlot],
     slots: &[u16],
     filters: &mut [FilterSlot],
@@ -1259,17 +1316,24 @@ fn render_step_into(
     pcm: &[Frame],
     tmp: &mut [Frame; BLOCK],
 ) {
-    for f in out.iter_mut() {
-        *f = [0.0, 0.0];
-    }
     for chunk_start in (0..out.len()).step_by(BLOCK) {
         let end = (chunk_start + BLOCK).min(out.len());
         let o = &mut out[chunk_start..end];
         let t = &mut tmp[..end - chunk_start];
+        // The chunk is the voices' sum on +0.0: the first voice that can writes its
+        // frames as `+0.0 + frame` instead (the same bits, one pass fewer).
+        let mut zeroed = false;
         for &k in slots {
             let Some(v) = voices.get_mut(k as usize) else {
                 continue;
             };
+            if !zeroed {
+                zeroed = true;
+                if v.mix_onto_zero(o) {
+                    continue;
+                }
+                o.fill([0.0, 0.0]);
+            }
             if v.mix_into(o) {
                 continue;
             }
@@ -1279,8 +1343,11 @@ fn render_step_into(
                 a[1] += b[1];
             }
         }
+        if !zeroed {
+            o.fill([0.0, 0.0]);
+        }
     }
-    apply_step_gain(out, gain);
+    apply_step_gain::<ONTO_ZERO>(out, gain);
 }
 
 /// Where the analysis hands its frames ([`Engine::with_spill`]); the two lifetimes let a
@@ -1297,21 +1364,24 @@ fn spill_zeros(sink: Sink<'_, '_>, mut n: u64) {
     }
 }
 
-/// Applies a step's gain to its summed voices.
+/// Applies a step's gain to its summed voices; with `ONTO_ZERO` the result is also added
+/// to +0.0 (`+0.0 + x` is `x` except that -0.0 becomes +0.0): what mixing the step onto a
+/// zeroed block would do (`Engine::mix_block`'s lone-step path).
 #[inline]
-fn apply_step_gain(out: &mut [Frame], gain: StepGain) {
+fn apply_step_gain<const ONTO_ZERO: bool>(out: &mut [Frame], gain: StepGain) {
+    let z = |x: f32| if ONTO_ZERO { 0.0 + x } else { x };
     match gain {
         StepGain::Unity => {}
         StepGain::Divide(p) => {
             for f in out.iter_mut() {
-                f[0] /= p;
-                f[1] /= p;
+                f[0] = z(f[0] / p);
+                f[1] = z(f[1] / p);
             }
         }
         StepGain::Multiply(g) => {
             for f in out.iter_mut() {
-                f[0] *= g;
-                f[1] *= g;
+                f[0] = z(f[0] * g);
+                f[1] = z(f[1] * g);
             }
         }
     }

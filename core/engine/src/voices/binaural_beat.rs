@@ -322,7 +322,7 @@ impl Osc {
     #[inline]
     fn constant_frame(&mut self, s: &Snap, grid: usize) -> Frame {
         let mut out = [[0.0f32; 2]];
-        self.constant_block::<true, false, KERNEL, KERNEL_POINTS>(s, grid, &mut out);
+        self.constant_block::<true, WRITE, KERNEL, KERNEL_POINTS>(s, grid, &mut out);
         out[0]
     }
 
@@ -334,11 +334,11 @@ impl Osc {
     /// same order as in `frame`, so the bits are identical on every target.
     ///
     /// `TRI`: the voice's vibrato may be a triangle ([`carrier_block`]); `false` only when
-    /// it is not. `ADD`: the frames are added to `out` (`out[k] += frame`, the engine's
-    /// mix, [`BinauralBeat::mix_into`]) instead of written. `K`: [`KERNEL`] or
+    /// it is not. `MODE`: how the frames reach `out` ([`put`]: written,
+    /// added as the engine's mix does, [`BinauralBeat::mix_into`], or written onto zero). `K`: [`KERNEL`] or
     /// [`KERNEL_WIDE`], `G` its grid points.
     #[inline(always)]
-    fn constant_block<const TRI: bool, const ADD: bool, const K: usize, const G: usize>(
+    fn constant_block<const TRI: bool, const MODE: u8, const K: usize, const G: usize>(
         &mut self,
         s: &Snap,
         grid: usize,
@@ -374,7 +374,7 @@ impl Osc {
                 (self.carrier[1], self.vib[1], self.am[1]) =
                     (self.carrier[0], self.vib[0], self.am[0]);
                 for (f, x) in chunk.iter_mut().zip(&sig[..n]) {
-                    put::<ADD>(f, [*x, *x]);
+                    put::<MODE>(f, [*x, *x]);
                 }
             } else {
                 let mut sig = [[0.0f32; K]; 2];
@@ -382,7 +382,7 @@ impl Osc {
                     self.ear_chunk::<TRI, K, G>(s, c, grid, &mut sig[..n], dturns);
                 }
                 for (k, f) in chunk.iter_mut().enumerate() {
-                    put::<ADD>(f, [sig[0][k], sig[1][k]]);
+                    put::<MODE>(f, [sig[0][k], sig[1][k]]);
                 }
             }
             grid = (grid + n) % VIB_GRID;
@@ -456,15 +456,26 @@ impl Osc {
     }
 }
 
-/// Writes frame `x` to `f`, or (`ADD`) adds it: `f[c] += x[c]` is the engine's mix of a
-/// voice's frame ([`super::VoiceSlot::mix_into`]).
+/// How [`put`] hands a frame over: written as is ([`BinauralBeat::process`]).
+const WRITE: u8 = 0;
+/// Added: `f[c] += x[c]`, the engine's mix of a voice's frame
+/// ([`super::VoiceSlot::mix_into`]).
+const ADD: u8 = 1;
+/// Written as `+0.0 + x[c]`: the bits of adding the frame to a zeroed one (-0.0 becomes
+/// +0.0, everything else is unchanged), without zeroing it first
+/// ([`super::VoiceSlot::mix_onto_zero`]).
+const ONTO_ZERO: u8 = 2;
+
+/// Hands frame `x` to `f` as `MODE` says ([`WRITE`], [`ADD`], [`ONTO_ZERO`]).
 #[inline(always)]
-fn put<const ADD: bool>(f: &mut Frame, x: Frame) {
-    if ADD {
-        f[0] += x[0];
-        f[1] += x[1];
-    } else {
-        *f = x;
+fn put<const MODE: u8>(f: &mut Frame, x: Frame) {
+    match MODE {
+        ADD => {
+            f[0] += x[0];
+            f[1] += x[1];
+        }
+        ONTO_ZERO => *f = [0.0 + x[0], 0.0 + x[1]],
+        _ => *f = x,
     }
 }
 
@@ -475,40 +486,37 @@ fn put<const ADD: bool>(f: &mut Frame, x: Frame) {
 /// outside the dispatch, so that a short block's kernel keeps its small stack frame
 /// (inside one function the wide chunks' arrays made every call probe and set up a
 /// frame of over 4 KiB: +1.5 % instructions for F19-B in 32-frame blocks).
-struct ConstantBlock<'a, const ADD: bool, const K: usize, const G: usize> {
+struct ConstantBlock<'a, const MODE: u8, const K: usize, const G: usize> {
     osc: &'a mut Osc,
     s: &'a Snap,
     grid: usize,
     out: &'a mut [Frame],
 }
 
-impl<const ADD: bool, const K: usize, const G: usize> entrain_simd::Kernel
-    for ConstantBlock<'_, ADD, K, G>
+impl<const MODE: u8, const K: usize, const G: usize> entrain_simd::Kernel
+    for ConstantBlock<'_, MODE, K, G>
 {
     #[inline(always)]
     fn run(&mut self) {
         if self.osc.shape == LfoShape::Triangle {
             self.osc
-                .constant_block::<true, ADD, K, G>(self.s, self.grid, self.out);
+                .constant_block::<true, MODE, K, G>(self.s, self.grid, self.out);
         } else {
             self.osc
-                .constant_block::<false, ADD, K, G>(self.s, self.grid, self.out);
+                .constant_block::<false, MODE, K, G>(self.s, self.grid, self.out);
         }
     }
 }
 
 /// Runs a [`ConstantBlock`] in chunks of the block's size class ([`wide_chunks`]).
 #[inline(always)]
-fn constant_run<const ADD: bool>(osc: &mut Osc, s: &Snap, grid: usize, out: &mut [Frame]) {
+fn constant_run<const MODE: u8>(osc: &mut Osc, s: &Snap, grid: usize, out: &mut [Frame]) {
     if wide_chunks(out.len()) {
-        entrain_simd::run(&mut ConstantBlock::<ADD, KERNEL_WIDE, KERNEL_WIDE_POINTS> {
-            osc,
-            s,
-            grid,
-            out,
-        });
+        entrain_simd::run(
+            &mut ConstantBlock::<MODE, KERNEL_WIDE, KERNEL_WIDE_POINTS> { osc, s, grid, out },
+        );
     } else {
-        entrain_simd::run(&mut ConstantBlock::<ADD, KERNEL, KERNEL_POINTS> { osc, s, grid, out });
+        entrain_simd::run(&mut ConstantBlock::<MODE, KERNEL, KERNEL_POINTS> { osc, s, grid, out });
     }
 }
 
@@ -853,18 +861,24 @@ impl BinauralBeat {
 
     /// Renders `out.len()` frames (exactly the frames of repeated [`Self::next_frame`]).
     pub fn process(&mut self, out: &mut [Frame]) {
-        self.render::<false>(out);
+        self.render::<WRITE>(out);
     }
 
     /// Adds the next `out.len()` frames to `out` (`out[k][c] += frame[c]`): the bits of
     /// [`Self::process`] into a buffer summed into `out`, without the buffer (the
     /// engine's mix of a voice with nothing after it, [`super::VoiceSlot::mix_into`]).
     pub fn mix_into(&mut self, out: &mut [Frame]) {
-        self.render::<true>(out);
+        self.render::<ADD>(out);
+    }
+
+    /// Writes the next `out.len()` frames as `+0.0 + frame`: the bits of
+    /// [`Self::mix_into`] on zeroed frames, without zeroing them first.
+    pub fn mix_onto_zero(&mut self, out: &mut [Frame]) {
+        self.render::<ONTO_ZERO>(out);
     }
 
     #[inline(always)]
-    fn render<const ADD: bool>(&mut self, out: &mut [Frame]) {
+    fn render<const MODE: u8>(&mut self, out: &mut [Frame]) {
         let mut k = 0;
         while k < out.len() {
             let i = self.i;
@@ -889,7 +903,7 @@ impl BinauralBeat {
                 } else {
                     &self.before
                 };
-                constant_run::<ADD>(
+                constant_run::<MODE>(
                     &mut self.osc,
                     s,
                     (since % VIB_GRID as u64) as usize,
@@ -899,7 +913,7 @@ impl BinauralBeat {
                 k += run;
             } else {
                 let f = self.next_frame();
-                put::<ADD>(&mut out[k], f);
+                put::<MODE>(&mut out[k], f);
                 k += 1;
             }
         }

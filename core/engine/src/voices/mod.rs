@@ -656,6 +656,18 @@ impl VoiceSlot {
     /// [`VoiceSlot::process_with`] into a buffer summed into `out`; without the buffer a
     /// pass over the frames per voice is saved. `false`: nothing was done.
     pub fn mix_into(&mut self, out: &mut [Frame]) -> bool {
+        self.mix::<false>(out)
+    }
+
+    /// [`VoiceSlot::mix_into`] onto zeroed frames without zeroing them first: `out`'s
+    /// frames become `+0.0 + frame` (the first voice of a step's block). `false`:
+    /// nothing was done (`out` is as it was).
+    pub fn mix_onto_zero(&mut self, out: &mut [Frame]) -> bool {
+        self.mix::<true>(out)
+    }
+
+    #[inline(always)]
+    fn mix<const ONTO_ZERO: bool>(&mut self, out: &mut [Frame]) -> bool {
         let Voice::Binaural(v) = &mut self.voice else {
             return false;
         };
@@ -671,7 +683,11 @@ impl VoiceSlot {
             && (self.envelope.is_flat() || self.envelope.constant_over(i0, m) == Some(1.0))
             && self.click.is_unity_over(i0, m);
         if plain {
-            v.mix_into(out);
+            if ONTO_ZERO {
+                v.mix_onto_zero(out);
+            } else {
+                v.mix_into(out);
+            }
             self.i = end;
         }
         plain
