@@ -1319,7 +1319,6 @@ fn render_step_into<const ONTO_ZERO: bool>(
     for chunk_start in (0..out.len()).step_by(BLOCK) {
         let end = (chunk_start + BLOCK).min(out.len());
         let o = &mut out[chunk_start..end];
-        let t = &mut tmp[..end - chunk_start];
         // The chunk is the voices' sum on +0.0: the first voice that can writes its
         // frames as `+0.0 + frame` instead (the same bits, one pass fewer).
         let mut zeroed = false;
@@ -1329,14 +1328,15 @@ fn render_step_into<const ONTO_ZERO: bool>(
             };
             if !zeroed {
                 zeroed = true;
-                if v.mix_onto_zero(o) {
+                if v.mix_onto_zero(o, tmp) {
                     continue;
                 }
                 o.fill([0.0, 0.0]);
             }
-            if v.mix_into(o) {
+            if v.mix_into(o, tmp) {
                 continue;
             }
+            let t = &mut tmp[..end - chunk_start];
             v.process_with(t, filters, pcm);
             for (a, b) in o.iter_mut().zip(t.iter()) {
                 a[0] += b[0];
@@ -1428,3 +1428,54 @@ fn peak_concurrency(tr: &TrackRef<'_>, tl: &Timeline) -> Result<(usize, usize, u
 // Re-exported for hosts sizing memory.
 #[doc(hidden)]
 pub const _ZERO_PHASE_CAP: usize = ZERO_PHASE_CAP;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The lone-step path's gain pass (`ONTO_ZERO`) gives the general path's bits: a step
+    /// scaled in its own buffer and then added to a zeroed block (`mix_block`). Negative
+    /// denormals that the gain rounds to -0.0 are where the two would part without the
+    /// +0.0.
+    #[test]
+    fn lone_step_gain_equals_the_step_added_to_zero() {
+        let values = [
+            -f32::from_bits(1),
+            f32::from_bits(1),
+            -0.0,
+            0.0,
+            -1e-39,
+            0.7,
+            -0.7,
+            3.5,
+            f32::INFINITY,
+        ];
+        // A step's sum starts from +0.0 and only adds: it never holds -0.0.
+        let frames: std::vec::Vec<Frame> = values
+            .iter()
+            .flat_map(|&a| values.iter().map(move |&b| [0.0 + a, 0.0 + b]))
+            .collect();
+        for gain in [
+            StepGain::Unity,
+            StepGain::Divide(3.0),
+            StepGain::Multiply(0.25),
+        ] {
+            let mut lone = frames.clone();
+            apply_step_gain::<true>(&mut lone, gain);
+            let mut step = frames.clone();
+            apply_step_gain::<false>(&mut step, gain);
+            let general: std::vec::Vec<Frame> =
+                step.iter().map(|s| [0.0 + s[0], 0.0 + s[1]]).collect();
+            let bits = |v: &[Frame]| -> std::vec::Vec<u32> {
+                v.iter()
+                    .flat_map(|f| [f[0].to_bits(), f[1].to_bits()])
+                    .collect()
+            };
+            assert_eq!(bits(&lone), bits(&general), "{gain:?}");
+            if gain != StepGain::Unity {
+                // The case exists: without the +0.0 the bits would differ.
+                assert_ne!(bits(&step), bits(&general), "{gain:?}");
+            }
+        }
+    }
+}

@@ -302,56 +302,89 @@ fn post_chains(spec: &VoiceSpec) -> Vec<(&'static str, VoiceSpec)> {
 // ---- (g) a voice mixed straight into the engine's sum ----------------------------------
 
 /// `VoiceSlot::mix_into` (the engine's mix of a binaural voice with nothing after it)
-/// equals `process_with` into a buffer summed into the mix, bit for bit: for every
-/// manifest voice with each post chain (where a chain needs a gain the slot declines and
-/// the engine takes the buffer), in blocks of 37 frames (not a multiple of the kernels'
-/// chunks), over a mix whose frames hold +0.0, -0.0 (a sum's sign of zero depends on
-/// both terms) and ordinary values, past the voice's end included.
+/// equals `process_with` into a buffer summed into the mix, bit for bit, and
+/// `VoiceSlot::mix_onto_zero` (the first voice of a step's block) equals zeroing the
+/// frames and then doing that: for every manifest voice with each post chain (where a
+/// chain needs a gain the slot declines and the engine takes the buffer), over a mix
+/// whose frames hold +0.0, -0.0 (a sum's sign of zero depends on both terms) and
+/// ordinary values, past the voice's end included. In blocks of 37 frames (not a
+/// multiple of the kernels' 64-frame chunks) with a scratch too small for the kernel's
+/// arrays and with the engine's 256-frame one, and in blocks of 300 (the 256-frame
+/// chunks); the scratch starts full of NaN, so a kernel reading an array it did not
+/// write shows.
 #[test]
 fn voice_mixed_into_the_sum_gives_the_bits_of_the_buffer() {
     let mut failures = Vec::new();
     let (mut mixed, mut blocks) = (0usize, 0usize);
+    let cases = [
+        (37, 37, false),
+        (37, 256, false),
+        (300, 256, false),
+        (37, 256, true),
+        (300, 256, true),
+    ];
     for (id, spec, clock) in manifest_voices() {
         for (chain, s) in post_chains(&spec) {
-            let n = clock.n as usize + 100;
-            let bed: Vec<Frame> = (0..n)
-                .map(|k| match k % 3 {
-                    0 => [0.0, -0.0],
-                    1 => [-0.0, 0.0],
-                    _ => [0.25 * (k % 7) as f32, -0.125],
-                })
-                .collect();
-            let (mut a, mut b) = (SlotRig::new(&s, clock), SlotRig::new(&s, clock));
-            let (mut via_mix, mut via_buffer) = (bed.clone(), bed.clone());
-            let mut tmp = vec![[0.0f32; 2]; 37];
-            for (o, p) in via_mix.chunks_mut(37).zip(via_buffer.chunks_mut(37)) {
-                blocks += 1;
-                if a.slot.mix_into(o) {
-                    mixed += 1;
-                } else {
-                    let t = &mut tmp[..o.len()];
-                    a.slot.process_with(t, &mut a.filters, &[]);
-                    sum_into(o, t);
+            for (block, room, onto_zero) in cases {
+                let n = clock.n as usize + 100;
+                let bed: Vec<Frame> = (0..n)
+                    .map(|k| match k % 3 {
+                        0 => [0.0, -0.0],
+                        1 => [-0.0, 0.0],
+                        _ => [0.25 * (k % 7) as f32, -0.125],
+                    })
+                    .collect();
+                let (mut a, mut b) = (SlotRig::new(&s, clock), SlotRig::new(&s, clock));
+                let (mut via_mix, mut via_buffer) = (bed.clone(), bed.clone());
+                let mut scratch = vec![[f32::NAN; 2]; room.max(block)];
+                let mut tmp = vec![[0.0f32; 2]; block];
+                for (o, p) in via_mix.chunks_mut(block).zip(via_buffer.chunks_mut(block)) {
+                    blocks += 1;
+                    let done = if onto_zero {
+                        a.slot.mix_onto_zero(o, &mut scratch[..room])
+                    } else {
+                        a.slot.mix_into(o, &mut scratch[..room])
+                    };
+                    if done {
+                        mixed += 1;
+                    } else {
+                        if onto_zero {
+                            o.fill([0.0, 0.0]);
+                        }
+                        let t = &mut scratch[..o.len()];
+                        a.slot.process_with(t, &mut a.filters, &[]);
+                        sum_into(o, t);
+                    }
+                    if onto_zero {
+                        p.fill([0.0, 0.0]);
+                    }
+                    let t = &mut tmp[..p.len()];
+                    b.slot.process_with(t, &mut b.filters, &[]);
+                    sum_into(p, t);
                 }
-                let t = &mut tmp[..p.len()];
-                b.slot.process_with(t, &mut b.filters, &[]);
-                sum_into(p, t);
-            }
-            let bits = |v: &[Frame]| -> Vec<u32> {
-                v.iter()
-                    .flat_map(|f| [f[0].to_bits(), f[1].to_bits()])
-                    .collect()
-            };
-            if bits(&via_mix) != bits(&via_buffer) {
-                failures.push(format!("{id} ({chain}): mix_into differs from the buffer"));
+                let bits = |v: &[Frame]| -> Vec<u32> {
+                    v.iter()
+                        .flat_map(|f| [f[0].to_bits(), f[1].to_bits()])
+                        .collect()
+                };
+                if bits(&via_mix) != bits(&via_buffer) {
+                    let how = if onto_zero {
+                        "mix_onto_zero"
+                    } else {
+                        "mix_into"
+                    };
+                    failures.push(format!(
+                        "{id} ({chain}, blocks of {block}, scratch {room}): {how} differs from the buffer"
+                    ));
+                }
             }
         }
     }
-    println!("mix_into took {mixed} of {blocks} blocks");
+    println!("the direct paths took {mixed} of {blocks} blocks");
     // Raw binaural voices must take the direct path, or this test compares nothing.
     assert!(
         mixed > blocks / 10,
-        "mix_into took {mixed} of {blocks} blocks"
+        "the direct paths took {mixed} of {blocks} blocks"
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

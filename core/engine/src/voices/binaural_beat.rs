@@ -322,7 +322,8 @@ impl Osc {
     #[inline]
     fn constant_frame(&mut self, s: &Snap, grid: usize) -> Frame {
         let mut out = [[0.0f32; 2]];
-        self.constant_block::<true, WRITE, KERNEL, KERNEL_POINTS>(s, grid, &mut out);
+        let mut sig = [[0.0; KERNEL]; 2];
+        self.constant_block::<true, WRITE, KERNEL, KERNEL_POINTS>(s, grid, &mut out, &mut sig);
         out[0]
     }
 
@@ -343,8 +344,11 @@ impl Osc {
         s: &Snap,
         grid: usize,
         out: &mut [Frame],
+        sig: &mut [[f32; K]; 2],
     ) {
         let mut grid = grid;
+        // The carrier phases of one ear's chunk (both ears in turn).
+        let mut ph = [0u32; K];
         // Twin ears (a beat of 0 Hz: 15 of F19-B's 25 binaural voices): the same
         // parameters and, per chunk, the same states give the same samples, so the right
         // ear copies the left one's and its states follow (identical bits).
@@ -369,17 +373,16 @@ impl Osc {
                 && self.vib[0] == self.vib[1]
                 && self.am[0] == self.am[1]
             {
-                let mut sig = [0.0f32; K];
-                self.ear_chunk::<TRI, K, G>(s, 0, grid, &mut sig[..n], None);
+                let sig = &mut sig[0][..n];
+                self.ear_chunk::<TRI, K, G>(s, 0, grid, sig, &mut ph[..n], None);
                 (self.carrier[1], self.vib[1], self.am[1]) =
                     (self.carrier[0], self.vib[0], self.am[0]);
-                for (f, x) in chunk.iter_mut().zip(&sig[..n]) {
+                for (f, x) in chunk.iter_mut().zip(sig.iter()) {
                     put::<MODE>(f, [*x, *x]);
                 }
             } else {
-                let mut sig = [[0.0f32; K]; 2];
                 for (c, sig) in sig.iter_mut().enumerate() {
-                    self.ear_chunk::<TRI, K, G>(s, c, grid, &mut sig[..n], dturns);
+                    self.ear_chunk::<TRI, K, G>(s, c, grid, &mut sig[..n], &mut ph[..n], dturns);
                 }
                 for (k, f) in chunk.iter_mut().enumerate() {
                     put::<MODE>(f, [sig[0][k], sig[1][k]]);
@@ -420,12 +423,11 @@ impl Osc {
         c: usize,
         grid: usize,
         sig: &mut [f32],
+        ph: &mut [u32],
         dturns: Option<&[u32]>,
     ) {
         let e = &s.ear[c];
-        // Carrier phases (Q0.32, after the per-sample increment).
-        let mut ph = [0u32; K];
-        let ph = &mut ph[..sig.len()];
+        // `ph`: the carrier phases (Q0.32, after the per-sample increment).
         let carrier = self.chunk_carrier(e, s.grid[c] & FM_GRID != 0, grid);
         carrier_block::<TRI, K, G>(&mut self.carrier[c], &mut self.vib[c], &carrier, ph);
         if e.amp == 0.0 {
@@ -491,6 +493,10 @@ struct ConstantBlock<'a, const MODE: u8, const K: usize, const G: usize> {
     s: &'a Snap,
     grid: usize,
     out: &'a mut [Frame],
+    /// Room for the ears' sample arrays (`2·K` samples), or too small (then the kernel
+    /// uses its own): the engine's voice buffer, idle while a voice mixes itself, spares
+    /// initialising the arrays for every block.
+    scratch: &'a mut [Frame],
 }
 
 impl<const MODE: u8, const K: usize, const G: usize> entrain_simd::Kernel
@@ -498,25 +504,52 @@ impl<const MODE: u8, const K: usize, const G: usize> entrain_simd::Kernel
 {
     #[inline(always)]
     fn run(&mut self) {
+        let mut own;
+        let (arrays, _) = self.scratch.as_flattened_mut().as_chunks_mut::<K>();
+        let sig: &mut [[f32; K]; 2] = match arrays.get_mut(..2).map(<&mut [_; 2]>::try_from) {
+            Some(Ok(s)) => s,
+            _ => {
+                own = [[0.0; K]; 2];
+                &mut own
+            }
+        };
         if self.osc.shape == LfoShape::Triangle {
             self.osc
-                .constant_block::<true, MODE, K, G>(self.s, self.grid, self.out);
+                .constant_block::<true, MODE, K, G>(self.s, self.grid, self.out, sig);
         } else {
             self.osc
-                .constant_block::<false, MODE, K, G>(self.s, self.grid, self.out);
+                .constant_block::<false, MODE, K, G>(self.s, self.grid, self.out, sig);
         }
     }
 }
 
 /// Runs a [`ConstantBlock`] in chunks of the block's size class ([`wide_chunks`]).
 #[inline(always)]
-fn constant_run<const MODE: u8>(osc: &mut Osc, s: &Snap, grid: usize, out: &mut [Frame]) {
+fn constant_run<const MODE: u8>(
+    osc: &mut Osc,
+    s: &Snap,
+    grid: usize,
+    out: &mut [Frame],
+    scratch: &mut [Frame],
+) {
     if wide_chunks(out.len()) {
         entrain_simd::run(
-            &mut ConstantBlock::<MODE, KERNEL_WIDE, KERNEL_WIDE_POINTS> { osc, s, grid, out },
+            &mut ConstantBlock::<MODE, KERNEL_WIDE, KERNEL_WIDE_POINTS> {
+                osc,
+                s,
+                grid,
+                out,
+                scratch,
+            },
         );
     } else {
-        entrain_simd::run(&mut ConstantBlock::<MODE, KERNEL, KERNEL_POINTS> { osc, s, grid, out });
+        entrain_simd::run(&mut ConstantBlock::<MODE, KERNEL, KERNEL_POINTS> {
+            osc,
+            s,
+            grid,
+            out,
+            scratch,
+        });
     }
 }
 
@@ -861,24 +894,27 @@ impl BinauralBeat {
 
     /// Renders `out.len()` frames (exactly the frames of repeated [`Self::next_frame`]).
     pub fn process(&mut self, out: &mut [Frame]) {
-        self.render::<WRITE>(out);
+        self.render::<WRITE>(out, &mut []);
     }
 
     /// Adds the next `out.len()` frames to `out` (`out[k][c] += frame[c]`): the bits of
     /// [`Self::process`] into a buffer summed into `out`, without the buffer (the
     /// engine's mix of a voice with nothing after it, [`super::VoiceSlot::mix_into`]).
-    pub fn mix_into(&mut self, out: &mut [Frame]) {
-        self.render::<ADD>(out);
+    ///
+    /// `scratch`: room the kernel may use for its arrays (any length; two of its frames
+    /// per frame of a chunk spare it initialising its own).
+    pub fn mix_into(&mut self, out: &mut [Frame], scratch: &mut [Frame]) {
+        self.render::<ADD>(out, scratch);
     }
 
     /// Writes the next `out.len()` frames as `+0.0 + frame`: the bits of
     /// [`Self::mix_into`] on zeroed frames, without zeroing them first.
-    pub fn mix_onto_zero(&mut self, out: &mut [Frame]) {
-        self.render::<ONTO_ZERO>(out);
+    pub fn mix_onto_zero(&mut self, out: &mut [Frame], scratch: &mut [Frame]) {
+        self.render::<ONTO_ZERO>(out, scratch);
     }
 
     #[inline(always)]
-    fn render<const MODE: u8>(&mut self, out: &mut [Frame]) {
+    fn render<const MODE: u8>(&mut self, out: &mut [Frame], scratch: &mut [Frame]) {
         let mut k = 0;
         while k < out.len() {
             let i = self.i;
@@ -908,6 +944,7 @@ impl BinauralBeat {
                     s,
                     (since % VIB_GRID as u64) as usize,
                     &mut out[k..k + run],
+                    scratch,
                 );
                 self.i += run as u64;
                 k += run;

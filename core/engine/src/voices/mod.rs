@@ -655,19 +655,22 @@ impl VoiceSlot {
     /// or click guard, and not past its end). The bits are those of
     /// [`VoiceSlot::process_with`] into a buffer summed into `out`; without the buffer a
     /// pass over the frames per voice is saved. `false`: nothing was done.
-    pub fn mix_into(&mut self, out: &mut [Frame]) -> bool {
-        self.mix::<false>(out)
+    ///
+    /// `scratch`: room for the voice's kernel arrays (the engine's voice buffer, idle
+    /// while a voice mixes itself; any length, unused when too short).
+    pub fn mix_into(&mut self, out: &mut [Frame], scratch: &mut [Frame]) -> bool {
+        self.mix::<false>(out, scratch)
     }
 
     /// [`VoiceSlot::mix_into`] onto zeroed frames without zeroing them first: `out`'s
     /// frames become `+0.0 + frame` (the first voice of a step's block). `false`:
     /// nothing was done (`out` is as it was).
-    pub fn mix_onto_zero(&mut self, out: &mut [Frame]) -> bool {
-        self.mix::<true>(out)
+    pub fn mix_onto_zero(&mut self, out: &mut [Frame], scratch: &mut [Frame]) -> bool {
+        self.mix::<true>(out, scratch)
     }
 
     #[inline(always)]
-    fn mix<const ONTO_ZERO: bool>(&mut self, out: &mut [Frame]) -> bool {
+    fn mix<const ONTO_ZERO: bool>(&mut self, out: &mut [Frame], scratch: &mut [Frame]) -> bool {
         let Voice::Binaural(v) = &mut self.voice else {
             return false;
         };
@@ -684,9 +687,9 @@ impl VoiceSlot {
             && self.click.is_unity_over(i0, m);
         if plain {
             if ONTO_ZERO {
-                v.mix_onto_zero(out);
+                v.mix_onto_zero(out, scratch);
             } else {
-                v.mix_into(out);
+                v.mix_into(out, scratch);
             }
             self.i = end;
         }
