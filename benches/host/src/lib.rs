@@ -94,16 +94,80 @@ impl Floor {
         }
     }
 
-    /// Fills `out` with 0.5 · sine per ear.
+    /// Fills `out` with 0.5 · sine per ear. Written as the engine's kernels are, so that
+    /// it bounds them: through [`entrain_simd::run`] (AVX2 where the CPU has it), in
+    /// 256-frame chunks of planar per-ear arrays (phases, then sines) interleaved at the
+    /// end. A plain per-frame loop in the x86_64 baseline was slower than the engine's W1
+    /// (BENCHMARKS.md).
     pub fn render(&mut self, out: &mut [Frame]) {
-        for f in out.iter_mut() {
-            let l = math::sin_turns((self.left >> 32) as u32);
-            let r = math::sin_turns((self.right >> 32) as u32);
-            *f = [0.5 * l, 0.5 * r];
-            self.left = self.left.wrapping_add(self.inc_left);
-            self.right = self.right.wrapping_add(self.inc_right);
+        entrain_simd::run(&mut FloorBlock { f: self, out });
+    }
+}
+
+/// [`Floor::render`]'s work as an [`entrain_simd::Kernel`].
+struct FloorBlock<'a> {
+    f: &'a mut Floor,
+    out: &'a mut [Frame],
+}
+
+impl entrain_simd::Kernel for FloorBlock<'_> {
+    #[inline(always)]
+    fn run(&mut self) {
+        const K: usize = 256;
+        let f = &mut *self.f;
+        let mut ph = [0u32; K];
+        let mut sig = [[0.0f32; K]; 2];
+        for chunk in self.out.chunks_mut(K) {
+            let n = chunk.len();
+            for (c, (acc, inc)) in [(&mut f.left, f.inc_left), (&mut f.right, f.inc_right)]
+                .into_iter()
+                .enumerate()
+            {
+                let mut a = *acc;
+                for p in ph[..n].iter_mut() {
+                    *p = (a >> 32) as u32;
+                    a = a.wrapping_add(inc);
+                }
+                *acc = a;
+                for (o, p) in sig[c][..n].iter_mut().zip(&ph[..n]) {
+                    *o = 0.5 * math::sin_turns(*p);
+                }
+            }
+            for (k, o) in chunk.iter_mut().enumerate() {
+                *o = [sig[0][k], sig[1][k]];
+            }
         }
     }
 }
 
 pub mod long_run;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The chunked, dispatched floor computes the per-frame loop's samples, bit for bit,
+    /// across chunk and call boundaries (a call of 4096 + 37 frames, then one of 5).
+    #[test]
+    fn floor_is_the_per_frame_loop() {
+        let mut f = Floor::default();
+        let mut got = vec![[0.0f32; 2]; 4096 + 37 + 5];
+        let (a, b) = got.split_at_mut(4096 + 37);
+        f.render(a);
+        f.render(b);
+        let mut r = Floor::default();
+        for (k, g) in got.iter().enumerate() {
+            let l = math::sin_turns((r.left >> 32) as u32);
+            let rr = math::sin_turns((r.right >> 32) as u32);
+            r.left = r.left.wrapping_add(r.inc_left);
+            r.right = r.right.wrapping_add(r.inc_right);
+            let want = [0.5 * l, 0.5 * rr];
+            assert_eq!(
+                [g[0].to_bits(), g[1].to_bits()],
+                [want[0].to_bits(), want[1].to_bits()],
+                "frame {k}"
+            );
+        }
+        assert_eq!((f.left, f.right), (r.left, r.right));
+    }
+}
