@@ -14,8 +14,9 @@
 //! of the same file, which Linux keeps coherent with the direct ones).
 //!
 //! Where the file system does not take `O_DIRECT` (tmpfs before Linux 6.6 refuses it at
-//! `open`, some file systems refuse the first write with `EINVAL`) the sink falls back to buffered writes; the
-//! bytes are the same either way (tested), only the path through the kernel differs.
+//! `open`, some file systems refuse the first write with `EINVAL`) the sink falls back
+//! to buffered writes; the bytes are the same either way (tested), only the path through
+//! the kernel differs.
 
 use std::fs::File;
 use std::io::{self, Write};
@@ -108,15 +109,23 @@ impl FileSink {
             self.len
         };
         if whole > 0 {
-            let r = self.file.write_all(&self.buf[self.off..self.off + whole]);
-            match r {
-                Err(e) if self.direct && e.raw_os_error() == Some(EINVAL) => {
-                    // The file system took O_DIRECT at open but not the write: nothing
-                    // was written (the write failed whole); go on buffered.
-                    self.go_buffered()?;
-                    return self.write_out(all);
+            // `write_all`, keeping count of what went out: a write the file system
+            // refuses with O_DIRECT (`EINVAL`, nothing written) is retried buffered from
+            // where the earlier ones stopped.
+            let mut done = 0;
+            while done < whole {
+                match self
+                    .file
+                    .write(&self.buf[self.off + done..self.off + whole])
+                {
+                    Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                    Ok(n) => done += n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) if self.direct && e.raw_os_error() == Some(EINVAL) => {
+                        self.go_buffered()?;
+                    }
+                    Err(e) => return Err(e),
                 }
-                r => r?,
             }
             self.buf
                 .copy_within(self.off + whole..self.off + self.len, self.off);

@@ -335,9 +335,9 @@ impl Osc {
     /// same order as in `frame`, so the bits are identical on every target.
     ///
     /// `TRI`: the voice's vibrato may be a triangle ([`carrier_block`]); `false` only when
-    /// it is not. `MODE`: how the frames reach `out` ([`put`]: written,
-    /// added as the engine's mix does, [`BinauralBeat::mix_into`], or written onto zero). `K`: [`KERNEL`] or
-    /// [`KERNEL_WIDE`], `G` its grid points.
+    /// it is not. `MODE`: how the frames reach `out` ([`put`]: written, added as the
+    /// engine's mix does, [`BinauralBeat::mix_into`], or written onto zero). `K`:
+    /// [`KERNEL`] or [`KERNEL_WIDE`], `G` its grid points. `sig`: the ears' sample arrays.
     #[inline(always)]
     fn constant_block<const TRI: bool, const MODE: u8, const K: usize, const G: usize>(
         &mut self,
