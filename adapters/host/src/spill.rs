@@ -205,9 +205,12 @@ pub fn build_engine_spilling(
         since: std::time::Instant::now(),
     });
     let mut given_up = false;
+    // The sink says when it wants no more frames (a failed write, a spill given up): the
+    // engine stops handing them over, and its analysis may then skip what it need not
+    // render (a single binaural voice's steps, once their peaks reach their bounds).
     let built = Engine::with_spill(track, mem, cfg, progress, &mut |block: &[Frame]| {
         if failed.is_some() || given_up {
-            return;
+            return false;
         }
         if let Some(p) = probe.as_mut() {
             p.busy += p.since.elapsed();
@@ -217,7 +220,7 @@ pub fn build_engine_spilling(
                 probe = None;
                 if ns < u128::from(MIN_RENDER_NS_PER_FRAME) {
                     given_up = true;
-                    return;
+                    return false;
                 }
             }
         }
@@ -230,6 +233,7 @@ pub fn build_engine_spilling(
         if let Some(p) = probe.as_mut() {
             p.since = std::time::Instant::now();
         }
+        failed.is_none()
     });
     let flushed = writer.into_inner();
     let engine = built.inspect_err(|_| {

@@ -160,6 +160,8 @@ fn spill_into(t: &entrain_host::LoadedTrack, cfg: Config, bytes: &mut [u8]) -> R
             encode_frames(block, b);
         }
         at = end;
+        // Every frame is wanted: the spill is the output array itself.
+        true
     })
     .map_err(|e| format!("{e:?}"))?;
     engine.seek(0);

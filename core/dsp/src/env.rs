@@ -284,6 +284,16 @@ impl ClickGuard {
         Self { l: 0, n: 0 }
     }
 
+    /// The samples the guard leaves untouched: `start..end` (the whole voice and past it
+    /// when the guard is off; an empty range for a voice too short to have any).
+    pub fn unity_range(&self) -> core::ops::Range<u64> {
+        if self.l == 0 {
+            0..u64::MAX
+        } else {
+            self.l..self.n.saturating_sub(self.l).max(self.l)
+        }
+    }
+
     /// True if sample `i` is untouched (fast-path test).
     #[inline]
     pub fn is_unity(&self, i: u64) -> bool {

@@ -59,6 +59,18 @@ pub fn sin_turns(phase: u32) -> f32 {
     x * p
 }
 
+/// Half-width, in Q0.32 phase units (2^-10 turn), of the windows around the sine's peaks
+/// (a quarter and three quarters of a turn) outside which `|sin_turns|` is at most
+/// [`SIN_TURNS_OFF_PEAK`]. A search for the largest sample of a sine may look inside the
+/// windows only, once it found a sample above that value (the compatible analysis of a
+/// plain binaural voice, `BinauralBeat::carrier_peak` in the engine).
+pub const SIN_TURNS_PEAK_WINDOW: u32 = 1 << 22;
+
+/// The largest `|sin_turns(phase)|` over the phases farther than
+/// [`SIN_TURNS_PEAK_WINDOW`] from both peaks (0.9999812; `cos(2π·2^-10)` is 0.9999812
+/// in f32 too). Exact, over every phase: `sin_turns_off_peak_bound_is_exact`.
+pub const SIN_TURNS_OFF_PEAK: f32 = f32::from_bits(0x3f7f_fec5);
+
 /// Cosine of a Q0.32 phase (`sin_turns` a quarter turn ahead).
 #[inline]
 pub fn cos_turns(phase: u32) -> f32 {
@@ -327,6 +339,33 @@ mod tests {
             max = max.max((y - r).abs());
         }
         assert!(max < 2.5e-7, "max error {max}");
+    }
+
+    /// [`SIN_TURNS_OFF_PEAK`] is the maximum of `|sin_turns|` outside the peak windows.
+    /// Every phase folds to `q ∈ [-2^30, 2^30]` (`|q| = 2^30` at a peak, so a phase
+    /// farther than the window from both peaks has `|q| ≤ 2^30 - W - 1`), and the
+    /// polynomial sees `q as f32`, an odd function of it (`x·P(x²)`, exact under negation:
+    /// `sin_turns_symmetry_and_special_points`). Conversion to f32 is monotonic, so the
+    /// magnitudes are those of `sin_turns(v)` for each distinct `v = q as f32` up to
+    /// `(2^30 - W - 1) as f32`: every integer below 2^24, then every f32 (all integers
+    /// there): about 2^26 evaluations instead of 2^32, over a superset of the outputs.
+    #[test]
+    fn sin_turns_off_peak_bound_is_exact() {
+        let limit = (1u32 << 30) - SIN_TURNS_PEAK_WINDOW - 1;
+        let mut max = 0.0f32;
+        let mut see = |q: u32| max = max.max(fabsf(sin_turns(q)));
+        for q in 0..1u32 << 24 {
+            see(q);
+        }
+        for bits in ((1u32 << 24) as f32).to_bits()..=(limit as f32).to_bits() {
+            see(f32::from_bits(bits) as u32);
+        }
+        assert_eq!(max.to_bits(), SIN_TURNS_OFF_PEAK.to_bits(), "{max:e}");
+        // The bound is tight: a little inside a window (2^16 phase units, a few f32 steps
+        // of the sine there) the sine exceeds it, at both peaks.
+        let inside = (1u32 << 30) - SIN_TURNS_PEAK_WINDOW + (1 << 16);
+        assert!(fabsf(sin_turns(inside)) > SIN_TURNS_OFF_PEAK);
+        assert!(fabsf(sin_turns(inside.wrapping_add(1 << 31))) > SIN_TURNS_OFF_PEAK);
     }
 
     #[test]

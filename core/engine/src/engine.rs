@@ -387,6 +387,8 @@ pub struct Engine<T: TrackSource, M: Memory> {
     scratch: Scratch,
     /// What the analysis handed to a spill sink ([`Engine::replay`]).
     spilled: Spilled,
+    /// Frames the analysis's step pass rendered ([`Engine::analysed_step_frames`]).
+    step_frames: u64,
 }
 
 /// [`Engine`]'s block buffers: a step's sum and a voice's frames on their way into it.
@@ -460,12 +462,16 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
     /// frames put through [`Engine::replay`]: the same bits as [`Engine::render`], with
     /// one render of the track fewer. Otherwise `sink` may have received frames that are
     /// of no use, and the output comes from [`Engine::render`] as usual.
+    ///
+    /// `sink` returns whether it wants more: once it returns `false` it is not called
+    /// again, nothing counts as spilled, and the analysis is free to skip what it need
+    /// not render (a step whose peak reached its bound, [`VoiceSlot::peak_bound`]).
     pub fn with_spill(
         track: T,
         mem: M,
         cfg: Config,
         progress: &mut dyn FnMut(f32),
-        sink: &mut dyn FnMut(&[Frame]),
+        sink: &mut dyn FnMut(&[Frame]) -> bool,
     ) -> Result<Self, BuildError> {
         Self::build(track, mem, cfg, progress, Some(sink))
     }
@@ -548,6 +554,7 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
             gains: [StepGain::Unity; MAX_PLACEMENTS],
             lags: [0; MAX_PLACEMENTS],
             out_gain: cfg.target_level,
+            step_frames: 0,
             master: 1.0,
             limiter: Limiter::new(LIMITER_CEILING, LIMITER_RELEASE_S, sr as f32),
             pos: 0,
@@ -617,6 +624,13 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
     /// The output gain applied after mixing (compatible: `target / peak`).
     pub fn output_gain(&self) -> f32 {
         self.out_gain
+    }
+
+    /// Frames the compatible-mode analysis rendered to measure the steps' peaks: the
+    /// steps' lengths summed, less what a step whose peak reached its bound skipped
+    /// ([`VoiceSlot::peak_bound`]). 0 in streaming mode.
+    pub fn analysed_step_frames(&self) -> u64 {
+        self.step_frames
     }
 
     /// Sets the live master gain (clamped to 0..1).
@@ -884,12 +898,7 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
 
     /// Compatible-mode analysis: step peaks, alignment lags, global peak. With a `sink`,
     /// the pass that sees the output in order hands it over ([`Spilled`]).
-    fn analyze(
-        &mut self,
-        progress: &mut dyn FnMut(f32),
-        align: bool,
-        mut sink: Option<Sink<'_, '_>>,
-    ) {
+    fn analyze(&mut self, progress: &mut dyn FnMut(f32), align: bool, sink: Option<Sink<'_, '_>>) {
         let total_work = self.tl.placements.iter().map(|p| p.n).sum::<u64>() + 2 * self.total + 1;
         let mut work = 0u64;
         // Pass 1 is the track itself (before its gains) when the steps are the track and
@@ -905,17 +914,17 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
         self.out_gain = 1.0;
         let mut step_peaks: Vec<f32, MAX_PLACEMENTS> = Vec::new();
         let mut spilled_to = 0u64;
+        // Pass 1 feeds the sink only when it is the track; otherwise pass 3 may.
+        let (mut pass1_sink, mut sink) = if steps_spill {
+            (sink, None)
+        } else {
+            (None, sink)
+        };
         for k in 0..self.tl.placements.len() {
             let p = self.tl.placements[k];
-            let mut step_sink = None;
-            if steps_spill {
-                if let Some(s) = sink.as_deref_mut() {
-                    spill_zeros(s, p.start.saturating_sub(spilled_to));
-                    spilled_to = p.end();
-                    step_sink = Some(s);
-                }
-            }
-            let peak = self.standalone_peak(k, p.n, step_sink);
+            spill_zeros(&mut pass1_sink, p.start.saturating_sub(spilled_to));
+            spilled_to = p.end();
+            let peak = self.standalone_peak(k, p.n, &mut pass1_sink);
             let _ = step_peaks.push(peak);
             self.gains[k] = if peak > 1.0 {
                 StepGain::Divide(peak)
@@ -926,10 +935,10 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
             progress(work as f32 / total_work as f32);
         }
         if steps_spill {
-            if let Some(s) = sink.as_deref_mut() {
-                spill_zeros(s, self.total.saturating_sub(spilled_to));
+            spill_zeros(&mut pass1_sink, self.total.saturating_sub(spilled_to));
+            if pass1_sink.is_some() {
+                self.spilled = Spilled::Steps;
             }
-            self.spilled = Spilled::Steps;
         }
         // 2. Alignment lags, in file order (a step's window sees the aligned steps before it).
         if align {
@@ -965,9 +974,7 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
             // engine) the output stage is `canonical(x · 1.0)`, the identity on
             // canonical values: these frames through the final output stage are the
             // output ([`Engine::replay`]).
-            if let Some(s) = sink.as_deref_mut() {
-                s(&buf[..n]);
-            }
+            feed(&mut sink, &buf[..n]);
             peak = math::frames_peak(peak, &buf[..n]);
             work += n as u64;
             if work % (1 << 20) < 1024 {
@@ -1112,7 +1119,13 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
     }
 
     /// Peak of step `k` rendered alone over its `n` samples (handed to `sink` too).
-    fn standalone_peak(&mut self, k: usize, n: u64, mut sink: Option<Sink<'_, '_>>) -> f32 {
+    ///
+    /// A step of one voice is that voice's samples (`+0.0 + v` has the magnitude of `v`):
+    /// when nothing wants the frames, the voice may know their peak without rendering them
+    /// ([`VoiceSlot::carrier_peak`]: one binaural voice, the commonest track, whose
+    /// analysis was otherwise a second render of it). Asked once, from where the render
+    /// is (a spill given up after its probe); when the voice cannot say, the rest renders.
+    fn standalone_peak(&mut self, k: usize, n: u64, sink: &mut Option<Sink<'_, '_>>) -> f32 {
         let tr = self.track.track();
         let p = self.tl.placements[k];
         let specs = step_voices(&tr, &p);
@@ -1130,7 +1143,15 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
         let mut peak = 0.0f32;
         let Scratch { step: buf, voice } = &mut self.scratch;
         let mut left = n;
+        let mut ask = count == 1;
         while left > 0 {
+            if ask && sink.is_none() {
+                ask = false;
+                if let Some(p) = parts.voices[0].carrier_peak(n - left, n) {
+                    peak = peak.max(p);
+                    break;
+                }
+            }
             let m = left.min(BLOCK as u64) as usize;
             render_step_into::<false>(
                 parts.voices,
@@ -1141,11 +1162,10 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
                 self.track.pcm(),
                 voice,
             );
-            if let Some(s) = sink.as_deref_mut() {
-                s(&buf[..m]);
-            }
+            feed(sink, &buf[..m]);
             peak = math::frames_peak(peak, &buf[..m]);
             left -= m as u64;
+            self.step_frames += m as u64;
         }
         peak
     }
@@ -1351,15 +1371,25 @@ fn render_step_into<const ONTO_ZERO: bool>(
 }
 
 /// Where the analysis hands its frames ([`Engine::with_spill`]); the two lifetimes let a
-/// borrow of the sink be passed on while the sink itself lives longer.
-type Sink<'a, 'b> = &'a mut (dyn FnMut(&[Frame]) + 'b);
+/// borrow of the sink be passed on while the sink itself lives longer. It returns
+/// whether it wants more.
+type Sink<'a, 'b> = &'a mut (dyn FnMut(&[Frame]) -> bool + 'b);
+
+/// Hands `frames` to the sink, if there is one; a sink that wants no more is dropped.
+fn feed(sink: &mut Option<Sink<'_, '_>>, frames: &[Frame]) {
+    if let Some(s) = sink.as_deref_mut() {
+        if !s(frames) {
+            *sink = None;
+        }
+    }
+}
 
 /// Hands `n` frames of silence to a spill sink (the gaps between steps).
-fn spill_zeros(sink: Sink<'_, '_>, mut n: u64) {
+fn spill_zeros(sink: &mut Option<Sink<'_, '_>>, mut n: u64) {
     const ZEROS: [Frame; BLOCK] = [[0.0; 2]; BLOCK];
-    while n > 0 {
+    while n > 0 && sink.is_some() {
         let m = n.min(BLOCK as u64) as usize;
-        sink(&ZEROS[..m]);
+        feed(sink, &ZEROS[..m]);
         n -= m as u64;
     }
 }

@@ -634,6 +634,27 @@ impl VoiceSlot {
         src + zp + gl + sp + fl
     }
 
+    /// The largest `|sample|` of samples `from..to` of this voice as
+    /// [`VoiceSlot::process_with`] makes them (zeros past its end), found without
+    /// rendering, exactly; `None` when that is not known (the caller renders). Known for
+    /// silence and for a binaural beat that is a plain carrier
+    /// ([`BinauralBeat::carrier_peak`]) with nothing after it but the click guard (no
+    /// filter, noise source, glitch, spatializer, flanger or envelope).
+    pub fn carrier_peak(&self, from: u64, to: u64) -> Option<f32> {
+        let plain = self.filter == [None; MAX_ZERO_PHASE]
+            && self.source.is_none()
+            && self.glitch.is_none()
+            && self.spatial.is_none()
+            && self.flanger.is_none()
+            && self.envelope.is_flat();
+        match &self.voice {
+            // A noise voice is silent with a source: `plain` excludes it.
+            Voice::Silent if plain => Some(0.0),
+            Voice::Binaural(v) if plain => v.carrier_peak(from, to.min(self.n), &self.click),
+            _ => None,
+        }
+    }
+
     /// Samples in the voice.
     pub fn len(&self) -> u64 {
         self.n
