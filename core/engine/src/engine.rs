@@ -465,7 +465,8 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
     ///
     /// `sink` returns whether it wants more: once it returns `false` it is not called
     /// again, nothing counts as spilled, and the analysis is free to skip what it need
-    /// not render (a step whose peak reached its bound, [`VoiceSlot::peak_bound`]).
+    /// not render (a one-voice step's peak known from its carriers,
+    /// [`VoiceSlot::carrier_peak`]).
     pub fn with_spill(
         track: T,
         mem: M,
@@ -627,8 +628,8 @@ impl<T: TrackSource, M: Memory> Engine<T, M> {
     }
 
     /// Frames the compatible-mode analysis rendered to measure the steps' peaks: the
-    /// steps' lengths summed, less what a step whose peak reached its bound skipped
-    /// ([`VoiceSlot::peak_bound`]). 0 in streaming mode.
+    /// steps' lengths summed, less what one-voice steps whose peaks were known from their
+    /// carriers spared ([`VoiceSlot::carrier_peak`]). 0 in streaming mode.
     pub fn analysed_step_frames(&self) -> u64 {
         self.step_frames
     }

@@ -765,8 +765,8 @@ impl BinauralBeat {
     /// position past the start of a window, modulo the half turn between windows): every
     /// other sample is at most `SIN_TURNS_OFF_PEAK · |amp|` (rounding is monotonic),
     /// which the ear's largest window sample, or the other ear's peak, must reach for the
-    /// answer to be exact. A beat of
-    /// one binaural voice looks at about one sample per cycle instead of its ~200.
+    /// answer to be exact. A binaural beat's carrier is looked at about once per cycle
+    /// instead of its ~200 samples.
     pub fn carrier_peak(&self, from: u64, to: u64, guard: &ClickGuard) -> Option<f32> {
         const HALF_TURN: u64 = 1 << 63;
         const MASK: u64 = HALF_TURN - 1;
