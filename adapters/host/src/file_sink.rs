@@ -29,10 +29,10 @@ use std::path::Path;
 
 /// Alignment of the buffer, of each direct write's length and of the file offset.
 pub const ALIGN: usize = 4096;
-/// Bytes per write (a multiple of [`ALIGN`]): one huge page.
-const CAP: usize = 2 << 20;
 /// A transparent huge page's size and alignment (x86_64 and aarch64 Linux).
 const HUGE: usize = 2 << 20;
+/// Bytes per write (a multiple of [`ALIGN`]): one huge page.
+const CAP: usize = HUGE;
 /// Renders whose file will reach this size are written with `O_DIRECT` (on Linux): for
 /// smaller files the page cache costs little, and a file read back at once (the tests,
 /// a preview) is served from it.

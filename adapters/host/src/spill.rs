@@ -207,7 +207,7 @@ pub fn build_engine_spilling(
     let mut given_up = false;
     // The sink says when it wants no more frames (a failed write, a spill given up): the
     // engine stops handing them over, and its analysis may then skip what it need not
-    // render (a single binaural voice's steps, once their peaks reach their bounds).
+    // render (a one-voice step's peak known from its carriers).
     let built = Engine::with_spill(track, mem, cfg, progress, &mut |block: &[Frame]| {
         if failed.is_some() || given_up {
             return false;

@@ -801,7 +801,7 @@ impl BinauralBeat {
         let unity = guard.unity_range();
         let (a, b) = (from.max(unity.start), to.min(unity.end));
         // Guarded samples, each computed.
-        for i in (from..to.min(unity.start)).chain(from.max(unity.end).max(a)..to) {
+        for i in (from..to.min(unity.start)).chain(from.max(unity.end)..to) {
             for c in 0..2 {
                 peak = peak.max(sample(c, i));
             }

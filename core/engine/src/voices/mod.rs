@@ -641,12 +641,7 @@ impl VoiceSlot {
     /// ([`BinauralBeat::carrier_peak`]) with nothing after it but the click guard (no
     /// filter, noise source, glitch, spatializer, flanger or envelope).
     pub fn carrier_peak(&self, from: u64, to: u64) -> Option<f32> {
-        let plain = self.filter == [None; MAX_ZERO_PHASE]
-            && self.source.is_none()
-            && self.glitch.is_none()
-            && self.spatial.is_none()
-            && self.flanger.is_none()
-            && self.envelope.is_flat();
+        let plain = self.oscillator_only() && self.envelope.is_flat();
         match &self.voice {
             // A noise voice is silent with a source: `plain` excludes it.
             Voice::Silent if plain => Some(0.0),
@@ -692,21 +687,18 @@ impl VoiceSlot {
 
     #[inline(always)]
     fn mix<const ONTO_ZERO: bool>(&mut self, out: &mut [Frame], scratch: &mut [Frame]) -> bool {
-        let Voice::Binaural(v) = &mut self.voice else {
-            return false;
-        };
         let m = out.len() as u64;
         let (i0, end) = (self.i, self.i + m);
-        let plain = end <= self.n
+        let plain = matches!(self.voice, Voice::Binaural(_))
+            && end <= self.n
             && m > 0
-            && self.filter == [None; MAX_ZERO_PHASE]
-            && self.source.is_none()
-            && self.glitch.is_none()
-            && self.spatial.is_none()
-            && self.flanger.is_none()
+            && self.oscillator_only()
             && (self.envelope.is_flat() || self.envelope.constant_over(i0, m) == Some(1.0))
             && self.click.is_unity_over(i0, m);
-        if plain {
+        if !plain {
+            return false;
+        }
+        if let Voice::Binaural(v) = &mut self.voice {
             if ONTO_ZERO {
                 v.mix_onto_zero(out, scratch);
             } else {
@@ -714,7 +706,19 @@ impl VoiceSlot {
             }
             self.i = end;
         }
-        plain
+        true
+    }
+
+    /// Whether the voice's samples are its oscillator's alone, but for the envelope and
+    /// the click guard: no zero-phase filter, noise source, glitch, spatializer or
+    /// flanger ([`VoiceSlot::mix_into`], [`VoiceSlot::carrier_peak`]).
+    #[inline(always)]
+    fn oscillator_only(&self) -> bool {
+        self.filter == [None; MAX_ZERO_PHASE]
+            && self.source.is_none()
+            && self.glitch.is_none()
+            && self.spatial.is_none()
+            && self.flanger.is_none()
     }
 
     /// [`VoiceSlot::process`] with the host's PCM arena (needed by subliminal voices).
